@@ -1,0 +1,39 @@
+# `make run` and `make test` set everything up from scratch on a fresh clone (and only redo the install when
+# pyproject.toml changes). torch is pinned first: the CPU build of 2.13.0 is the one on disk, and letting a
+# dependency pull its own torch would download gigabytes of CUDA.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+TORCH := torch==2.13.0
+
+.PHONY: install run test lint bench clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(TORCH)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) run.py migrate
+	$(PY) run.py serve
+
+test: install
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q
+
+lint: install
+	$(PY) -m ruff check .
+
+bench: install
+	$(PY) tests/bench/http_load.py --clients 50 --messages 4000
+	$(PY) tests/bench/http_load.py --clients 200 --messages 8000
+	$(PY) tests/bench/triage_eval.py ../shared/data/clinc150-dev/val.jsonl
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,78 @@
+"""Shared pieces for the intent rules: the candidate record and the polite-wrapper stripping."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+FULL = 0.95      # the whole message is one phrasing of the intent
+STRONG = 0.9     # whole message matched, but through a looser pattern
+WEAK = 0.55      # a keyword points at the intent; enough to name it, never to answer it
+
+
+@dataclass(slots=True)
+class Candidate:
+    intent: str
+    strength: float
+    entities: dict[str, Any] = field(default_factory=dict)
+    answerable: bool = True   # False when the handler would lack something it needs (a place, a time)
+    full: bool = True         # the match explains the whole message
+
+
+# Openers and sign-offs that carry no intent. Stripped repeatedly so "ok so hey ai, ..." works.
+_LEAD = re.compile(
+    r"^(?:ok(?:ay)?|so|well|um+|uh+|hmm+|oh|yo|alright|right|quick question|excuse me|sorry|"
+    r"hey(?: there)?|hi(?: there)?|hello(?: there)?|ai|assistant|bot|siri|alexa|google|thinklio|"
+    r"please|pls|kindly|just|and|also|now|then)\b ?"
+)
+_TRAIL = re.compile(
+    r" (?:please|pls|ai|assistant|bot|for me|thanks|thank you|thank you very much|then|quickly|asap|"
+    r"real quick|if you can|if you could|if you would|if possible|mate|buddy|friend)$"
+)
+# "can you tell me ...", "i need to know ...": wrappers around a question, stripped in two layers.
+_ASK_POLITE = re.compile(
+    r"^(?:do you mind |would you mind |(?:can|could|would|will) you (?:please |kindly |quickly |just )?|please |"
+    r"i (?:would like|want|need|wish|am needing|was hoping) (?:you )?to |i would love to |"
+    r"i want you to |help me |go ahead and |let us |i would like you to |i need you to )+"
+)
+_ASK_VERB = re.compile(
+    r"^(?:tell me|telling me|give me|let me know|show me|share|inform me of|inform me|remind me of|say|"
+    r"know|find out|look up|check|tell|provide|hear|see|i need information on|information on|"
+    r"do you know|do you have any idea|have any idea|any idea|i need to know|i want to know|i wanna know|"
+    r"i would like to know|i wish to know|i need|i want|i would like|i am needing to know)\b ?"
+)
+_QUESTION_TAIL = re.compile(r" (?:do you know|can you tell me|if you know|by any chance)$")
+
+
+def strip_lead(text: str) -> str:
+    for _ in range(4):
+        new = _LEAD.sub("", text, count=1)
+        if new == text or not new:
+            break
+        text = new
+    return text
+
+
+def strip_trail(text: str) -> str:
+    for _ in range(3):
+        new = _TRAIL.sub("", text)
+        new = _QUESTION_TAIL.sub("", new)
+        if new == text or not new:
+            break
+        text = new
+    return text
+
+
+def core_of(text: str) -> str:
+    """The message without greetings-as-openers, politeness and sign-offs; never empty if text is not."""
+    stripped = strip_trail(strip_lead(text))
+    return stripped or text
+
+
+def unwrap_ask(text: str) -> str:
+    """Drop a request wrapper ("could you tell me") so the question underneath can be matched."""
+    new = _ASK_POLITE.sub("", text, count=1)
+    new = _ASK_VERB.sub("", new, count=1)
+    new = _ASK_POLITE.sub("", new, count=1)
+    return new or text

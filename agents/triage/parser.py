@@ -1,0 +1,144 @@
+"""The Triage parser: normalise, run every rule, score the best candidate and decide on a direct answer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .common import Candidate, core_of
+from .normalise import normalise
+from .rules_chat import match_date, match_goodbye, match_greeting, match_help, match_thanks, match_time
+from .rules_memory import match_facts, match_memory, match_reminders, match_tasks
+from .when import parse_when
+
+INTENTS: tuple[str, ...] = (
+    "time", "date", "greeting", "goodbye", "thanks", "help", "remember", "recall", "forget", "reminder_set",
+    "reminder_list", "task_add", "task_list", "task_done", "task_remove", "task_clear", "none",
+)
+DIRECT_NOW: frozenset[str] = frozenset({"time", "date", "greeting", "goodbye", "thanks", "help"})
+_UTC = ZoneInfo("UTC")
+# "to do list" and "to-do" spelled apart; a single token keeps the list rules simple.
+_TODO = re.compile(r"\bto do(?:'s)?(?= list\b| items\b)|\bto dos?\b$", re.IGNORECASE)
+_EDGE_WORDS = re.compile(r"^(?:to|that|about|at|on|in|for|by|and|,)\s+|\s+(?:at|on|in|for|by|and|please|,)$",
+                         re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class TriageResult:
+    intent: str
+    direct: bool
+    strength: float
+    ambiguity: float
+    entities: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"intent": self.intent, "direct": self.direct, "strength": self.strength,
+                "ambiguity": self.ambiguity, "entities": self.entities}
+
+
+class Triage:
+    """Rule-based intent parser; precision first, so anything unsure is marked not direct."""
+
+    def __init__(self, *, min_strength: float = 0.85, max_ambiguity: float = 0.2,
+                 handled_intents: frozenset[str] = DIRECT_NOW,
+                 on_parse: Callable[[TriageResult], None] | None = None) -> None:
+        unknown = set(handled_intents) - set(INTENTS)
+        if unknown:
+            raise ValueError(f"unknown intents: {sorted(unknown)}")
+        self.min_strength = min_strength
+        self.max_ambiguity = max_ambiguity
+        self.handled_intents = frozenset(handled_intents)
+        self.on_parse = on_parse
+
+    def parse(self, text: str, *, now: datetime | None = None, tz: ZoneInfo | None = None) -> TriageResult:
+        result = self._parse(text, now or datetime.now(UTC), tz or _UTC)
+        if self.on_parse is not None:
+            self.on_parse(result)
+        return result
+
+    def _parse(self, text: str, now: datetime, tz: ZoneInfo) -> TriageResult:
+        norm = normalise(text or "")
+        low = _TODO.sub("todo", norm.text)
+        cased = _TODO.sub("todo", norm.cased)
+        if len(cased) != len(low):
+            cased = low
+        if not low:
+            return TriageResult("none", False, 0.0, 1.0, {})
+        core = core_of(low)
+        start = low.find(core)
+        cased_core = cased[start: start + len(core)]
+        cands = _candidates(core, cased_core, low)
+        if not cands:
+            return TriageResult("none", False, 0.0, 1.0, {})
+        cands.sort(key=lambda c: (c.full, c.strength), reverse=True)
+        best = cands[0]
+        ambiguity = 0.05 if best.full else 0.5
+        for other in cands[1:]:
+            if other.intent != best.intent:
+                ambiguity = max(ambiguity, other.strength / best.strength * (0.6 if other.full else 0.2))
+                break
+        local_now = now.astimezone(tz)
+        entities = _finish_entities(best, core, cased_core, local_now)
+        direct = (best.strength >= self.min_strength and ambiguity <= self.max_ambiguity
+                  and best.intent in self.handled_intents and best.answerable)
+        return TriageResult(best.intent, direct, round(best.strength, 3), round(min(ambiguity, 1.0), 3), entities)
+
+
+def _candidates(core: str, cased_core: str, text: str) -> list[Candidate]:
+    found: list[Candidate] = []
+    for cand in (match_time(core), match_date(core), match_greeting(core, text), match_goodbye(core, text),
+                 match_thanks(core, text), match_help(core), match_facts(core, cased_core),
+                 match_reminders(core, cased_core), match_tasks(core, cased_core)):
+        if cand is not None:
+            found.append(cand)
+    if not any(c.full for c in found):
+        mem = match_memory(core, cased_core)
+        if mem is not None:
+            found.append(mem)
+    return found
+
+
+def _finish_entities(best: Candidate, core: str, cased_core: str, now: datetime) -> dict[str, Any]:
+    ents = dict(best.entities)
+    if best.intent == "date":
+        offset = int(ents.get("offset_days", 0))
+        ents["date"] = (now + timedelta(days=offset)).date().isoformat()
+    elif best.intent == "reminder_set":
+        span = ents.pop("_text_span", None)
+        info = parse_when(core, now)
+        when = info.when
+        if when is None and info.duration_s:
+            when = now + timedelta(seconds=info.duration_s)
+        if when is not None:
+            ents["when"] = when.isoformat()
+        if info.duration_s:
+            ents["duration_s"] = info.duration_s
+        if info.recurrence:
+            rec = dict(info.recurrence)
+            if when is not None and not info.date_only:
+                rec["time"] = when.strftime("%H:%M")
+            ents["recurrence"] = rec
+        if span is not None:
+            ents["text"] = _strip_spans(cased_core, span, info.spans)
+        if when is None:
+            best.answerable = False
+    return ents
+
+
+def _strip_spans(text: str, span: tuple[int, int], drop: list[tuple[int, int]]) -> str:
+    """The reminder text inside span with the time phrases cut out ("call mum at 5" -> "call mum")."""
+    chars = list(text)
+    for a, b in drop:
+        for i in range(max(a, 0), min(b, len(chars))):
+            chars[i] = " "
+    out = " ".join("".join(chars[span[0]: span[1]]).split())
+    for _ in range(3):
+        new = _EDGE_WORDS.sub("", out).strip()
+        if new == out:
+            break
+        out = new
+    return out

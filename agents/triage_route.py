@@ -1,0 +1,61 @@
+"""The triage route (Tier 2): parse every message, answer directly when triage is sure and a handler can."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import structlog
+
+from agents.triage import AnswerContext, Triage, TriageResult, answer
+from bot.clock import Clock
+from bot.directory import Directory
+from bot.metrics import Metrics
+from bot.turn import Reply, Turn
+
+log = structlog.get_logger("thinklio.triage")
+
+Capabilities = Callable[[Turn], list[tuple[str, str]]]
+
+
+def observe_triage(metrics: Metrics) -> Callable[[TriageResult], None]:
+    """The `on_parse` hook: a `triage` log event and `thinklio_triage_intent_total{intent}` for every parse."""
+
+    def on_parse(result: TriageResult) -> None:
+        metrics.triage_intent.labels(result.intent).inc()
+        log.info("triage", intent=result.intent, strength=result.strength, ambiguity=result.ambiguity,
+                 direct=result.direct)
+
+    return on_parse
+
+
+class TriageRoute:
+    def __init__(self, triage: Triage, directory: Directory, clock: Clock, capabilities: Capabilities,
+                 *, min_strength: float) -> None:
+        self._triage = triage
+        self._directory = directory
+        self._clock = clock
+        self._capabilities = capabilities
+        self._min_strength = min_strength
+
+    async def __call__(self, turn: Turn) -> Reply | None:
+        started = time.perf_counter()
+        now = self._clock.now()
+        result = self._triage.parse(turn.text, now=now, tz=turn.timezone)
+        turn.record("triage", result.intent, started=started,
+                    detail={"strength": result.strength, "ambiguity": result.ambiguity, "direct": result.direct})
+        zone = result.entities.get("timezone")
+        if result.intent == "remember" and zone and result.strength >= self._min_strength:
+            # The one fact the foundation keeps itself: the user's time zone, on their profile.
+            await self._directory.update_user(turn.user.id, timezone=zone)
+            return Reply(f"Got it: your time zone is now {zone}.", tier="triage", intent="remember")
+        if not result.direct:
+            return None
+        # A display name that is only the channel's id for the user is not a name to greet anyone by.
+        name = turn.user.display_name if turn.user.display_name != turn.sender_external_id else None
+        context = AnswerContext(now=now, tz=turn.timezone, agent_name=turn.agent.name,
+                                capabilities=self._capabilities(turn), user_name=name)
+        text = answer(result, context)
+        if text is None:
+            return None
+        return Reply(text, tier="triage", intent=result.intent)

@@ -1,0 +1,143 @@
+"""App assembly and lifecycle: build every service once, then start and stop them in order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import structlog
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from agents.harness import UnconfiguredHarness
+from agents.triage import Triage
+from agents.triage_route import TriageRoute, observe_triage
+from bot.auth import ApiKeys
+from bot.clock import Clock, SystemClock
+from bot.commands import default_commands
+from bot.directory import Directory
+from bot.gates import build_gates
+from bot.http_api import install_routes
+from bot.metrics import Metrics
+from bot.pipeline import Pipeline
+from bot.platform import PlatformState
+from bot.routes import CommandRoute
+from bot.services import ChannelAdapter, Services
+from bot.store.database import Database, create_engine
+from bot.store.migrate import upgrade_async
+from bot.store.seed import seed_catalogue, seed_platform_state
+from bot.turn import Turn
+from bot.web import error_middleware
+from config.catalogue import CATALOGUE
+from config.settings import Settings
+
+log = structlog.get_logger("thinklio.app")
+
+ChannelBuilder = Callable[[Services, web.Application], Sequence[ChannelAdapter]]
+
+TRIAGE_SKILLS = (
+    ("time", "the time here or in a city ('what time is it in Tokyo?')"),
+    ("date", "today's date, or the date in a few days ('what date is it in 4 days?')"),
+    ("time zone", "set yours: 'my time zone is Europe/Berlin'"),
+)
+
+
+class App:
+    def __init__(self, settings: Settings, *, channels: ChannelBuilder | None = None,
+                 clock: Clock | None = None) -> None:
+        settings.ensure_data_dir()
+        clock = clock or SystemClock()
+        db = Database(
+            create_engine(settings.resolved_database_url, synchronous=settings.sqlite_synchronous,
+                          busy_timeout_ms=settings.sqlite_busy_timeout_ms),
+            max_batch=settings.write_batch_max,
+        )
+        metrics = Metrics()
+        platform = PlatformState(db, clock)
+        directory = Directory(db, clock)
+        platform.on_invalidate(directory.invalidate)
+        commands = default_commands()
+
+        def capabilities(turn: Turn) -> list[tuple[str, str]]:
+            return list(TRIAGE_SKILLS)
+
+        triage = Triage(min_strength=settings.triage_min_strength, max_ambiguity=settings.triage_max_ambiguity,
+                        on_parse=observe_triage(metrics))
+        routes = [
+            CommandRoute(commands, directory, platform, capabilities),
+            TriageRoute(triage, directory, clock, capabilities, min_strength=settings.triage_min_strength),
+            UnconfiguredHarness(),
+        ]
+        pipeline = Pipeline(db=db, directory=directory, gates=build_gates(platform, directory), routes=routes,
+                            metrics=metrics, clock=clock, settings=settings)
+        self.services = Services(settings=settings, clock=clock, db=db, metrics=metrics, platform=platform,
+                                 directory=directory, api_keys=ApiKeys(db, clock, platform), commands=commands,
+                                 pipeline=pipeline)
+        self.web = web.Application(middlewares=[error_middleware(metrics)],
+                                   client_max_size=settings.max_body_bytes)
+        install_routes(self.web, self.services)
+        adapters = list(channels(self.services, self.web)) if channels else []
+        self.services.channels = adapters
+        for adapter in adapters:
+            pipeline.outlets[adapter.type] = adapter
+        self.web.on_startup.append(self._on_startup)
+        self.web.on_cleanup.append(self._on_cleanup)
+        self._started = False
+
+    async def _on_startup(self, _: web.Application) -> None:
+        await self.start()
+
+    async def _on_cleanup(self, _: web.Application) -> None:
+        await self.stop()
+
+    async def open_store(self) -> None:
+        """Migrate, seed and load platform state: all a CLI command needs, without starting any work."""
+        s = self.services
+        await upgrade_async(s.settings.resolved_database_url)
+        s.db.start()
+        now = s.clock.now()
+
+        async def seed(conn: AsyncConnection) -> None:
+            await seed_platform_state(conn, now)
+            await seed_catalogue(conn, CATALOGUE, now)
+
+        await s.db.run(seed)
+        await s.platform.load()
+
+    async def close_store(self) -> None:
+        await self.services.db.close()
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        s = self.services
+        await self.open_store()
+        s.platform.on_status_change(self._status_changed)
+        for adapter in s.channels:
+            await adapter.start()
+        await s.pipeline.recover(statuses=self._recoverable(s.platform.status))
+        s.platform.start_polling(s.settings.state_poll_seconds)
+        self._started = True
+        log.info("app_started", database=s.db.dialect, channels=[a.type for a in s.channels])
+
+    @staticmethod
+    def _recoverable(status: str) -> tuple[str, ...]:
+        return ("received", "running", "queued") if status == "online" else ("received", "running")
+
+    async def _status_changed(self, old: str, new: str) -> None:
+        if old == "maintenance" and new == "online":
+            await self.services.pipeline.recover(statuses=("queued",))
+
+    async def stop(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        s = self.services
+        await s.platform.stop()
+        for adapter in reversed(s.channels):
+            try:
+                await adapter.stop()
+            except Exception as exc:
+                log.warning("channel_stop_failed", channel=adapter.type, error=str(exc))
+        await s.pipeline.drain()
+        await s.db.close()
+        log.info("app_stopped")

@@ -1,0 +1,222 @@
+"""Who and where: channels, agents, accounts, users (by channel identity) and conversations.
+
+Reads are cached because every message needs them; changes made in this process update the cache at once,
+changes made by another process (the CLI) reach it through `invalidate()`, called by the platform state poller.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.cache import LRU
+from bot.clock import Clock
+from bot.ids import new_id
+from bot.messages import Sender
+from bot.records import (
+    AccountRecord,
+    AgentRecord,
+    ChannelRecord,
+    ConversationRecord,
+    UserRecord,
+    record,
+)
+from bot.store import tables as t
+from bot.store.batch import Update
+from bot.store.database import Database
+
+
+class Directory:
+    def __init__(self, db: Database, clock: Clock, *, capacity: int = 100_000) -> None:
+        self._db = db
+        self._clock = clock
+        self._channels: dict[str, ChannelRecord] = {}
+        self._agents: dict[str, AgentRecord] = {}
+        self._accounts: dict[str, AccountRecord] = {}
+        self._identities: LRU[tuple[str, str], str] = LRU(capacity)
+        self._users: LRU[str, UserRecord] = LRU(capacity)
+        self._members: LRU[tuple[str, str], str] = LRU(capacity)
+        self._conversations: LRU[tuple[str, str], ConversationRecord] = LRU(capacity)
+
+    def invalidate(self) -> None:
+        for cache in (self._channels, self._agents, self._accounts, self._identities, self._users,
+                      self._members, self._conversations):
+            cache.clear()
+
+    # channels, agents, accounts -------------------------------------------------------------------------
+
+    async def channel(self, slug: str) -> ChannelRecord | None:
+        found = self._channels.get(slug)
+        if found is None:
+            row = await self._db.one(select(t.channel).where(t.channel.c.slug == slug))
+            if row is None:
+                return None
+            found = self._channels[slug] = record(ChannelRecord, row)
+        return found
+
+    async def channels(self) -> list[ChannelRecord]:
+        rows = await self._db.all(select(t.channel).order_by(t.channel.c.slug))
+        return [record(ChannelRecord, row) for row in rows]
+
+    async def agent(self, agent_id: str) -> AgentRecord:
+        found = self._agents.get(agent_id)
+        if found is None:
+            row = await self._db.one(select(t.agent).where(t.agent.c.id == agent_id))
+            if row is None:
+                raise LookupError(f"agent {agent_id} does not exist")
+            found = self._agents[agent_id] = record(AgentRecord, row)
+        return found
+
+    async def agent_by_slug(self, account_id: str, slug: str) -> AgentRecord | None:
+        row = await self._db.one(
+            select(t.agent).where(t.agent.c.account_id == account_id, t.agent.c.slug == slug)
+        )
+        return None if row is None else record(AgentRecord, row)
+
+    async def account(self, account_id: str) -> AccountRecord:
+        found = self._accounts.get(account_id)
+        if found is None:
+            row = await self._db.one(select(t.account).where(t.account.c.id == account_id))
+            if row is None:
+                raise LookupError(f"account {account_id} does not exist")
+            found = self._accounts[account_id] = record(AccountRecord, row)
+        return found
+
+    async def account_by_slug(self, slug: str) -> AccountRecord | None:
+        row = await self._db.one(select(t.account).where(t.account.c.slug == slug))
+        return None if row is None else record(AccountRecord, row)
+
+    async def set_agent_status(self, agent_id: str, status: str) -> None:
+        await self._db.write([Update(t.agent, agent_id, {"status": status})])
+        self._agents.pop(agent_id, None)
+
+    # users --------------------------------------------------------------------------------------------
+
+    async def user(self, user_id: str) -> UserRecord | None:
+        found = self._users.get(user_id)
+        if found is None:
+            row = await self._db.one(select(t.user_profile).where(t.user_profile.c.id == user_id))
+            if row is None:
+                return None
+            found = record(UserRecord, row)
+            self._users.put(user_id, found)
+        return found
+
+    async def identify(self, channel_type: str, sender: Sender, account_id: str) -> UserRecord:
+        """The user behind `sender` on this kind of channel, created (with a membership) on first contact."""
+        key = (channel_type, sender.external_id)
+        user_id = self._identities.get(key)
+        if user_id is None:
+            user_id = await self._db.run(lambda conn: self._find_or_create_user(conn, channel_type, sender))
+            self._identities.put(key, user_id)
+        if self._members.get((account_id, user_id)) is None:
+            role = await self._db.run(lambda conn: self._ensure_membership(conn, account_id, user_id))
+            self._members.put((account_id, user_id), role)
+        user = await self.user(user_id)
+        assert user is not None
+        return user
+
+    async def role(self, account_id: str, user_id: str) -> str | None:
+        role = self._members.get((account_id, user_id))
+        if role is None:
+            row = await self._db.one(
+                select(t.membership.c.role).where(
+                    t.membership.c.account_id == account_id, t.membership.c.user_id == user_id
+                )
+            )
+            role = None if row is None else row.role
+            if role is not None:
+                self._members.put((account_id, user_id), role)
+        return role
+
+    async def identities(self, user_id: str) -> list[tuple[str, str]]:
+        rows = await self._db.all(
+            select(t.channel_identity.c.channel_type, t.channel_identity.c.external_id).where(
+                t.channel_identity.c.user_id == user_id
+            )
+        )
+        return [(row.channel_type, row.external_id) for row in rows]
+
+    async def update_user(self, user_id: str, **values: Any) -> UserRecord:
+        await self._db.write([Update(t.user_profile, user_id, values)])
+        self._users.pop(user_id)
+        user = await self.user(user_id)
+        if user is None:
+            raise LookupError(f"user {user_id} does not exist")
+        return user
+
+    async def _find_or_create_user(self, conn: AsyncConnection, channel_type: str, sender: Sender) -> str:
+        found = await conn.scalar(
+            select(t.channel_identity.c.user_id).where(
+                t.channel_identity.c.channel_type == channel_type,
+                t.channel_identity.c.external_id == sender.external_id,
+            )
+        )
+        if found is not None:
+            return str(found)
+        now = self._clock.now()
+        user_id = new_id("usr")
+        name = (sender.display_name or sender.external_id)[:200]
+        await conn.execute(
+            t.user_profile.insert().values(id=user_id, display_name=name, status="active", created_at=now)
+        )
+        await conn.execute(
+            t.channel_identity.insert().values(
+                id=new_id("cid"), channel_type=channel_type, external_id=sender.external_id,
+                user_id=user_id, display_name=sender.display_name, created_at=now,
+            )
+        )
+        return user_id
+
+    async def _ensure_membership(self, conn: AsyncConnection, account_id: str, user_id: str) -> str:
+        role = await conn.scalar(
+            select(t.membership.c.role).where(
+                t.membership.c.account_id == account_id, t.membership.c.user_id == user_id
+            )
+        )
+        if role is not None:
+            return str(role)
+        await conn.execute(
+            t.membership.insert().values(
+                id=new_id("mem"), account_id=account_id, user_id=user_id, role="member",
+                created_at=self._clock.now(),
+            )
+        )
+        return "member"
+
+    # conversations ------------------------------------------------------------------------------------
+
+    async def conversation(self, channel: ChannelRecord, user: UserRecord, key: str) -> ConversationRecord:
+        cache_key = (channel.id, key)
+        found = self._conversations.get(cache_key)
+        if found is None:
+            found = await self._db.run(lambda conn: self._find_or_create_conversation(conn, channel, user, key))
+            self._conversations.put(cache_key, found)
+        return found
+
+    async def conversation_by_id(self, conversation_id: str) -> ConversationRecord | None:
+        row = await self._db.one(select(t.conversation).where(t.conversation.c.id == conversation_id))
+        return None if row is None else record(ConversationRecord, row)
+
+    async def _find_or_create_conversation(
+        self, conn: AsyncConnection, channel: ChannelRecord, user: UserRecord, key: str
+    ) -> ConversationRecord:
+        row = (
+            await conn.execute(
+                select(t.conversation).where(
+                    t.conversation.c.channel_id == channel.id, t.conversation.c.external_key == key
+                )
+            )
+        ).first()
+        if row is not None:
+            return record(ConversationRecord, row)
+        values: dict[str, Any] = {
+            "id": new_id("cnv"), "channel_id": channel.id, "account_id": channel.account_id,
+            "agent_id": channel.agent_id, "user_id": user.id, "external_key": key,
+        }
+        created: datetime = self._clock.now()
+        await conn.execute(t.conversation.insert().values(**values, created_at=created))
+        return ConversationRecord(**values)

@@ -1,0 +1,53 @@
+"""The gates every message passes before routing, in order. A gate that closes ends the turn with a reply
+that says why; nothing behind it runs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from bot.directory import Directory
+from bot.platform import PlatformState
+from bot.turn import Reply, Turn
+
+Gate = Callable[[Turn], Awaitable[Reply | None]]
+
+PAUSED = "Thinklio is paused by an administrator, so your message was not processed. Please try again later."
+MAINTENANCE = ("Thinklio is down for maintenance. Your message is saved and will be answered when "
+               "maintenance ends.")
+SUSPENDED = "Your access has been suspended. Contact an administrator of this workspace."
+ACCOUNT_SUSPENDED = "This workspace is suspended. Contact its administrator."
+AGENT_PAUSED = "{name} is paused by an administrator and is not taking messages right now."
+
+
+def _is_admin_command(turn: Turn) -> bool:
+    # Admins must be able to reach /resume while everything else is stopped.
+    return turn.is_platform_admin and turn.text.lstrip().startswith("/")
+
+
+def build_gates(platform: PlatformState, directory: Directory) -> list[Gate]:
+    async def platform_gate(turn: Turn) -> Reply | None:
+        if platform.status == "online" or _is_admin_command(turn):
+            return None
+        if platform.status == "maintenance":
+            return Reply(MAINTENANCE, tier="gate", status="queued", error_code="maintenance")
+        return Reply(PAUSED, tier="gate", status="rejected", error_code="platform_paused")
+
+    async def user_gate(turn: Turn) -> Reply | None:
+        if turn.user.status == "suspended":
+            return Reply(SUSPENDED, tier="gate", status="rejected", error_code="user_suspended")
+        return None
+
+    async def account_gate(turn: Turn) -> Reply | None:
+        account = await directory.account(turn.channel.account_id)
+        if account.status == "suspended" and not turn.is_platform_admin:
+            return Reply(ACCOUNT_SUSPENDED, tier="gate", status="rejected", error_code="account_suspended")
+        return None
+
+    async def agent_gate(turn: Turn) -> Reply | None:
+        admin_command = turn.is_account_admin and turn.text.lstrip().startswith("/")
+        if turn.agent.status == "paused" and not admin_command:
+            return Reply(AGENT_PAUSED.format(name=turn.agent.name), tier="gate", status="rejected",
+                         error_code="agent_paused")
+        return None
+
+    return [platform_gate, user_gate, account_gate, agent_gate]

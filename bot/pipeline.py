@@ -1,0 +1,320 @@
+"""The one pipeline every channel feeds.
+
+accept: dedupe -> identify the sender -> rate limit -> store the message and its interaction (committed before
+any work, so a crash never loses it) -> hand back a ticket.
+process (a task per message, in the conversation's lane): gates -> routes -> store the reply, steps and
+outcome -> deliver through the channel the message came from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from bot.cache import LRU
+from bot.clock import Clock
+from bot.directory import Directory
+from bot.errors import ThinklioError
+from bot.gates import Gate
+from bot.ids import new_id
+from bot.lanes import Lanes
+from bot.messages import TERMINAL_STATUSES, Deliverer, InboundMessage, OutboundMessage, Outcome
+from bot.metrics import Metrics
+from bot.ratelimit import RateLimiter
+from bot.records import ChannelRecord, ConversationRecord, UserRecord
+from bot.routes import Route
+from bot.store import tables as t
+from bot.store.batch import Insert, Op, Update
+from bot.store.database import Database
+from bot.turn import Reply, Turn
+from config.settings import Settings
+
+log = structlog.get_logger("thinklio.pipeline")
+
+FAILED = "Sorry, something went wrong on my side while answering. Please try again."
+INTERRUPTED = ("I was restarted while working on your message and could not finish it. "
+               "Please send it again.")
+
+
+@dataclass(slots=True)
+class Ticket:
+    """A message accepted into the pipeline; `done` resolves once it is answered and delivered."""
+
+    interaction_id: str
+    conversation_id: str
+    text: str
+    user_id: str
+    done: asyncio.Future[Outcome] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    duplicate: bool = False
+
+
+class Pipeline:
+    def __init__(self, *, db: Database, directory: Directory, gates: Sequence[Gate], routes: Sequence[Route],
+                 metrics: Metrics, clock: Clock, settings: Settings,
+                 outlets: Mapping[str, Deliverer] | None = None) -> None:
+        self._db = db
+        self._directory = directory
+        self._gates = list(gates)
+        self._routes = list(routes)
+        self._metrics = metrics
+        self._clock = clock
+        self._settings = settings
+        self.outlets: dict[str, Deliverer] = dict(outlets or {})
+        self._lanes = Lanes()
+        self._limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        self._tickets: LRU[tuple[str, str], Ticket] = LRU(50_000)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._admins = frozenset(settings.admins)
+
+    # accepting ------------------------------------------------------------------------------------------
+
+    async def handle(self, inbound: InboundMessage) -> Outcome:
+        """Accept and wait for the answer (the console's way)."""
+        ticket = await self.accept(inbound)
+        return await ticket.done
+
+    async def accept(self, inbound: InboundMessage) -> Ticket:
+        channel = await self._directory.channel(inbound.channel)
+        if channel is None or channel.status != "active":
+            raise ThinklioError("not_found", f"channel {inbound.channel!r} not found")
+        if not inbound.text.strip():
+            raise ThinklioError("bad_request", "the message has no text")
+        if len(inbound.text) > self._settings.max_message_chars:
+            raise ThinklioError("bad_request", f"the message is longer than {self._settings.max_message_chars} "
+                                               "characters")
+        key = (channel.id, inbound.external_id) if inbound.external_id else None
+        user = await self._directory.identify(channel.type, inbound.sender, channel.account_id)
+        if key is not None and (known := self._tickets.get(key)) is not None:
+            return self._duplicate(known, channel, inbound, user)
+        conversation = await self._conversation(channel, user, inbound)
+        retry_after = self._limiter.retry_after(user.id)
+        if retry_after:
+            raise ThinklioError("rate_limited", f"too many messages; try again in {retry_after:.0f} s",
+                                headers={"Retry-After": str(max(1, round(retry_after)))})
+        now = self._clock.now()
+        message_id, interaction_id = new_id("msg"), new_id("ix")
+        message_row = {
+            "id": message_id, "conversation_id": conversation.id, "channel_id": channel.id,
+            "external_id": inbound.external_id, "direction": "in", "user_id": user.id, "text": inbound.text,
+            "created_at": now,
+        }
+        interaction_row = {
+            "id": interaction_id, "account_id": channel.account_id, "agent_id": conversation.agent_id,
+            "user_id": user.id, "conversation_id": conversation.id, "channel_id": channel.id,
+            "inbound_message_id": message_id, "status": "received", "cost_usd": 0.0, "created_at": now,
+        }
+        ticket = Ticket(interaction_id, conversation.id, inbound.text, user.id)
+        if key is not None:
+            self._tickets.put(key, ticket)
+        try:
+            stored = await self._db.write([Insert(t.interaction, interaction_row)],
+                                          guard=Insert(t.message, message_row))
+        except BaseException:
+            if key is not None:
+                self._tickets.pop(key)
+            raise
+        if not stored:  # redelivered: another process (or an earlier run) has it
+            assert key is not None
+            self._tickets.pop(key)
+            return self._duplicate(await self._stored_ticket(channel, inbound), channel, inbound, user)
+        self._metrics.messages_received.labels(channel.slug).inc()
+        agent = await self._directory.agent(conversation.agent_id)
+        turn = Turn(interaction_id=interaction_id, message_id=message_id, text=inbound.text, channel=channel,
+                    agent=agent, user=user, conversation=conversation,
+                    sender_external_id=inbound.sender.external_id, received_at=now,
+                    is_platform_admin=self._is_platform_admin(channel.type, inbound.sender.external_id),
+                    role=await self._directory.role(channel.account_id, user.id),
+                    default_timezone=self._settings.default_timezone)
+        self._spawn(turn, ticket)
+        return ticket
+
+    def _duplicate(self, ticket: Ticket, channel: ChannelRecord, inbound: InboundMessage,
+                   user: UserRecord) -> Ticket:
+        if ticket.text != inbound.text or ticket.user_id != user.id:
+            raise ThinklioError("conflict", f"message_id {inbound.external_id!r} was already used for a "
+                                            "different message")
+        self._metrics.duplicates.labels(channel.slug).inc()
+        return Ticket(ticket.interaction_id, ticket.conversation_id, ticket.text, ticket.user_id,
+                      done=ticket.done, duplicate=True)
+
+    async def _conversation(self, channel: ChannelRecord, user: UserRecord,
+                            inbound: InboundMessage) -> ConversationRecord:
+        if inbound.conversation_id is None:
+            key = inbound.conversation_key or inbound.sender.external_id
+            return await self._directory.conversation(channel, user, key)
+        found = await self._directory.conversation_by_id(inbound.conversation_id)
+        if found is None or found.channel_id != channel.id or found.user_id != user.id:
+            raise ThinklioError("not_found", f"conversation {inbound.conversation_id!r} not found")
+        return found
+
+    async def _stored_ticket(self, channel: ChannelRecord, inbound: InboundMessage) -> Ticket:
+        reply = aliased(t.message)
+        row = await self._db.one(
+            select(t.message.c.text, t.message.c.user_id, t.message.c.conversation_id,
+                   t.interaction.c.id, t.interaction.c.status, t.interaction.c.tier, t.interaction.c.intent,
+                   t.interaction.c.error_code, reply.c.text.label("reply"))
+            .join(t.interaction, t.interaction.c.inbound_message_id == t.message.c.id)
+            .outerjoin(reply, reply.c.id == t.interaction.c.reply_message_id)
+            .where(t.message.c.channel_id == channel.id, t.message.c.external_id == inbound.external_id)
+        )
+        if row is None:
+            raise ThinklioError("conflict", "this message is being stored by another request; retry")
+        ticket = Ticket(row.id, row.conversation_id, row.text, row.user_id)
+        if row.status in TERMINAL_STATUSES:
+            ticket.done.set_result(Outcome(row.id, row.conversation_id, row.status, row.tier, row.reply,
+                                           row.error_code, row.intent))
+        return ticket
+
+    def _is_platform_admin(self, channel_type: str, external_id: str) -> bool:
+        return f"{channel_type}:{external_id}" in self._admins or f"{channel_type}:*" in self._admins
+
+    # processing -----------------------------------------------------------------------------------------
+
+    def _spawn(self, turn: Turn, ticket: Ticket) -> None:
+        task = asyncio.create_task(self._process(turn, ticket), name=f"turn-{turn.interaction_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _process(self, turn: Turn, ticket: Ticket) -> None:
+        self._metrics.in_flight.inc()
+        try:
+            async with self._lanes.hold(turn.conversation.id):
+                with structlog.contextvars.bound_contextvars(interaction_id=turn.interaction_id):
+                    reply = await self._route(turn)
+                    outcome = await self._finish(turn, reply)
+                    await self._deliver(turn, reply)
+            if not ticket.done.done():
+                ticket.done.set_result(outcome)
+        except BaseException as exc:
+            log.exception("turn_failed", interaction_id=turn.interaction_id)
+            if not ticket.done.done():
+                ticket.done.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            self._metrics.in_flight.dec()
+
+    async def _route(self, turn: Turn) -> Reply:
+        try:
+            for gate in self._gates:
+                started = time.perf_counter()
+                closed = await gate(turn)
+                if closed is not None:
+                    turn.record("gate", closed.error_code, status="denied", started=started)
+                    return closed
+            for route in self._routes:
+                reply = await route(turn)
+                if reply is not None:
+                    return reply
+            return Reply(None, tier="none", status="unanswered", error_code="no_route")
+        except Exception as exc:
+            log.exception("route_failed")
+            turn.record("error", type(exc).__name__, status="error", error=str(exc)[:500])
+            return Reply(FAILED, tier="none", status="failed", error_code="internal_error")
+
+    async def _finish(self, turn: Turn, reply: Reply) -> Outcome:
+        now = self._clock.now()
+        duration_ms = (time.perf_counter() - turn.started) * 1000
+        ops: list[Op] = [
+            Insert(t.step, {"id": new_id("stp"), "interaction_id": turn.interaction_id, "seq": s.seq,
+                            "kind": s.kind, "name": s.name, "status": s.status, "duration_ms": s.duration_ms,
+                            "tokens_in": s.tokens_in, "tokens_out": s.tokens_out, "cost_usd": s.cost_usd,
+                            "error": s.error, "detail": s.detail, "created_at": now})
+            for s in turn.steps
+        ]
+        reply_id = None
+        if reply.text:
+            reply_id = new_id("msg")
+            ops.append(Insert(t.message, {
+                "id": reply_id, "conversation_id": turn.conversation.id, "channel_id": turn.channel.id,
+                "external_id": None, "direction": "out", "user_id": None, "text": reply.text, "created_at": now,
+            }))
+        queued = reply.status == "queued"
+        ops.append(Update(t.interaction, turn.interaction_id, {
+            "status": reply.status, "tier": reply.tier, "intent": reply.intent, "error_code": reply.error_code,
+            "reply_message_id": None if queued else reply_id, "cost_usd": turn.cost_usd,
+            "duration_ms": duration_ms, "completed_at": None if queued else now,
+        }))
+        await self._db.write(ops)
+        self._metrics.interaction_duration.labels(reply.tier).observe(duration_ms / 1000)
+        self._metrics.interactions.labels(reply.tier, reply.status).inc()
+        log.info("interaction_completed", tier=reply.tier, status=reply.status, intent=reply.intent,
+                 total_cost=turn.cost_usd, total_duration_ms=round(duration_ms, 3))
+        return Outcome(turn.interaction_id, turn.conversation.id, reply.status, reply.tier,
+                       None if queued else reply.text, reply.error_code, reply.intent)
+
+    async def _deliver(self, turn: Turn, reply: Reply) -> None:
+        if not reply.text:
+            return
+        outlet = self.outlets.get(turn.channel.type)
+        if outlet is None:
+            return
+        message = OutboundMessage(channel=turn.channel.slug, channel_type=turn.channel.type,
+                                  conversation_id=turn.conversation.id,
+                                  conversation_key=turn.conversation.external_key, text=reply.text,
+                                  interaction_id=turn.interaction_id)
+        try:
+            await outlet.deliver(message)
+        except Exception as exc:
+            self._metrics.deliveries_failed.labels(turn.channel.slug).inc()
+            log.warning("delivery_failed", channel=turn.channel.slug, error=str(exc))
+
+    # start-up and shutdown ------------------------------------------------------------------------------
+
+    async def recover(self, *, statuses: Sequence[str]) -> int:
+        """Finish what a previous run left: re-run messages never started (and queued ones once maintenance
+        is over); close the ones cut off mid-answer with a reply that says so."""
+        rows = await self._db.all(
+            select(t.interaction, t.message.c.text)
+            .join(t.message, t.message.c.id == t.interaction.c.inbound_message_id)
+            .where(t.interaction.c.status.in_(list(statuses)))
+            .order_by(t.interaction.c.id)
+        )
+        for row in rows:
+            turn = await self._load_turn(row)
+            ticket = Ticket(row.id, row.conversation_id, row.text, row.user_id)
+            if row.status == "running":
+                self._spawn_interrupted(turn, ticket)
+            else:
+                self._spawn(turn, ticket)
+        if rows:
+            log.info("interactions_recovered", count=len(rows))
+        return len(rows)
+
+    def _spawn_interrupted(self, turn: Turn, ticket: Ticket) -> None:
+        async def close() -> None:
+            reply = Reply(INTERRUPTED, tier="none", status="interrupted", error_code="interrupted")
+            async with self._lanes.hold(turn.conversation.id):
+                ticket.done.set_result(await self._finish(turn, reply))
+                await self._deliver(turn, reply)
+
+        task = asyncio.create_task(close())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _load_turn(self, row: object) -> Turn:
+        m = row._mapping  # type: ignore[attr-defined]
+        channel_row = await self._db.one(select(t.channel.c.slug).where(t.channel.c.id == m["channel_id"]))
+        assert channel_row is not None
+        channel = await self._directory.channel(channel_row.slug)
+        user = await self._directory.user(m["user_id"])
+        conversation = await self._directory.conversation_by_id(m["conversation_id"])
+        assert channel is not None and user is not None and conversation is not None
+        identities = [ext for kind, ext in await self._directory.identities(user.id) if kind == channel.type]
+        external_id = identities[0] if identities else ""
+        return Turn(interaction_id=m["id"], message_id=m["inbound_message_id"], text=m["text"], channel=channel,
+                    agent=await self._directory.agent(m["agent_id"]), user=user, conversation=conversation,
+                    sender_external_id=external_id, received_at=m["created_at"],
+                    is_platform_admin=self._is_platform_admin(channel.type, external_id),
+                    role=await self._directory.role(channel.account_id, user.id),
+                    default_timezone=self._settings.default_timezone)
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)

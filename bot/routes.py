@@ -1,0 +1,49 @@
+"""Routing: the chain a message goes through after the gates. Each route answers or passes (returns None);
+the first answer wins. Order: slash command, triage (Tier 2), harness (Tier 3)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from bot.commands import CommandContext, CommandError, CommandRegistry, parse_command
+from bot.directory import Directory
+from bot.platform import PlatformState
+from bot.turn import Reply, Turn
+
+Route = Callable[[Turn], Awaitable[Reply | None]]
+Capabilities = Callable[[Turn], list[tuple[str, str]]]
+
+
+class CommandRoute:
+    def __init__(self, registry: CommandRegistry, directory: Directory, platform: PlatformState,
+                 capabilities: Capabilities) -> None:
+        self._registry = registry
+        self._directory = directory
+        self._platform = platform
+        self._capabilities = capabilities
+
+    async def __call__(self, turn: Turn) -> Reply | None:
+        parsed = parse_command(turn.text)
+        if parsed is None:
+            return None
+        name, args = parsed
+        started = time.perf_counter()
+        command = self._registry.get(name)
+        if command is None:
+            turn.record("command", name, status="error", started=started, error="unknown_command")
+            return Reply(f"I don't know the command /{name}. Send /help to see the ones I have.",
+                         tier="command", intent=f"/{name}", error_code="unknown_command")
+        if command.admin and not turn.is_account_admin:
+            turn.record("command", name, status="denied", started=started, error="forbidden")
+            return Reply(f"/{name} is for administrators.", tier="command", intent=f"/{name}",
+                         error_code="forbidden")
+        context = CommandContext(turn=turn, args=args, directory=self._directory, platform=self._platform,
+                                 registry=self._registry, capabilities=self._capabilities)
+        try:
+            text = await command.handler(context)
+        except CommandError as exc:
+            turn.record("command", name, status="error", started=started, error=exc.code)
+            return Reply(str(exc), tier="command", intent=f"/{name}", error_code=exc.code)
+        turn.record("command", name, started=started)
+        return Reply(text, tier="command", intent=f"/{name}")

@@ -1,0 +1,245 @@
+"""The schema, as SQLAlchemy Core tables. Names are singular, as in the reference guide.
+
+Alembic migrations under `migrations/versions/` are the history; this module is the current shape and must
+match the head revision (a test compares them).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, whatever the database keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _id() -> Column[str]:
+    return Column("id", String(40), primary_key=True)
+
+
+def _fk(name: str, target: str, *, nullable: bool = False, index: bool = True) -> Column[str]:
+    return Column(name, String(40), ForeignKey(f"{target}.id"), nullable=nullable, index=index)
+
+
+def _created() -> Column[datetime]:
+    return Column("created_at", UTCDateTime(), nullable=False)
+
+
+account = Table(
+    "account",
+    metadata,
+    _id(),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("status", String(16), nullable=False, default="active"),
+    Column("monthly_budget_usd", Float, nullable=True),
+    _created(),
+)
+
+user_profile = Table(
+    "user_profile",
+    metadata,
+    _id(),
+    Column("display_name", String(200), nullable=False),
+    Column("status", String(16), nullable=False, default="active"),
+    Column("timezone", String(64), nullable=True),
+    Column("locale", String(16), nullable=True),
+    Column("monthly_budget_usd", Float, nullable=True),
+    _created(),
+)
+
+channel_identity = Table(
+    "channel_identity",
+    metadata,
+    _id(),
+    Column("channel_type", String(32), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    _fk("user_id", "user_profile"),
+    Column("display_name", String(200), nullable=True),
+    _created(),
+    UniqueConstraint("channel_type", "external_id"),
+)
+
+membership = Table(
+    "membership",
+    metadata,
+    _id(),
+    _fk("account_id", "account", index=False),
+    _fk("user_id", "user_profile"),
+    Column("role", String(16), nullable=False),
+    _created(),
+    UniqueConstraint("account_id", "user_id"),
+)
+
+agent = Table(
+    "agent",
+    metadata,
+    _id(),
+    _fk("account_id", "account", index=False),
+    Column("slug", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("system_prompt", Text, nullable=False, default=""),
+    Column("status", String(16), nullable=False, default="active"),
+    Column("model", String(200), nullable=True),
+    Column("config", JSON, nullable=False, default=dict),
+    _created(),
+    UniqueConstraint("account_id", "slug"),
+)
+
+channel = Table(
+    "channel",
+    metadata,
+    _id(),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("type", String(32), nullable=False),
+    _fk("account_id", "account"),
+    _fk("agent_id", "agent"),
+    Column("status", String(16), nullable=False, default="active"),
+    Column("config", JSON, nullable=False, default=dict),
+    _created(),
+)
+
+conversation = Table(
+    "conversation",
+    metadata,
+    _id(),
+    _fk("channel_id", "channel", index=False),
+    _fk("account_id", "account"),
+    _fk("agent_id", "agent"),
+    _fk("user_id", "user_profile"),
+    Column("external_key", String(255), nullable=False),
+    Column("title", String(200), nullable=True),
+    _created(),
+    UniqueConstraint("channel_id", "external_key"),
+)
+
+message = Table(
+    "message",
+    metadata,
+    _id(),
+    _fk("conversation_id", "conversation", index=False),
+    _fk("channel_id", "channel", index=False),
+    Column("external_id", String(255), nullable=True),
+    Column("direction", String(8), nullable=False),
+    _fk("user_id", "user_profile", nullable=True, index=False),
+    Column("text", Text, nullable=False),
+    _created(),
+    UniqueConstraint("channel_id", "external_id"),
+    Index("ix_message_conversation_id_id", "conversation_id", "id"),
+)
+
+interaction = Table(
+    "interaction",
+    metadata,
+    _id(),
+    _fk("account_id", "account"),
+    _fk("agent_id", "agent", index=False),
+    _fk("user_id", "user_profile"),
+    _fk("conversation_id", "conversation"),
+    _fk("channel_id", "channel", index=False),
+    _fk("inbound_message_id", "message", index=False),
+    _fk("reply_message_id", "message", nullable=True, index=False),
+    _fk("parent_interaction_id", "interaction", nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("tier", String(16), nullable=True),
+    Column("intent", String(32), nullable=True),
+    Column("error_code", String(32), nullable=True),
+    Column("cost_usd", Float, nullable=False, default=0.0),
+    Column("duration_ms", Float, nullable=True),
+    _created(),
+    Column("completed_at", UTCDateTime(), nullable=True),
+    Index("ix_interaction_status", "status"),
+)
+
+step = Table(
+    "step",
+    metadata,
+    _id(),
+    _fk("interaction_id", "interaction"),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("name", String(64), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("duration_ms", Float, nullable=False, default=0.0),
+    Column("tokens_in", Integer, nullable=False, default=0),
+    Column("tokens_out", Integer, nullable=False, default=0),
+    Column("cost_usd", Float, nullable=False, default=0.0),
+    Column("error", Text, nullable=True),
+    Column("detail", JSON, nullable=True),
+    _created(),
+)
+
+audit_event = Table(
+    "audit_event",
+    metadata,
+    _id(),
+    _fk("account_id", "account", nullable=True),
+    Column("actor", String(255), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target_type", String(32), nullable=True),
+    Column("target_id", String(255), nullable=True),
+    Column("detail", JSON, nullable=True),
+    _created(),
+)
+
+api_key = Table(
+    "api_key",
+    metadata,
+    _id(),
+    _fk("account_id", "account"),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(32), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("scopes", JSON, nullable=False),
+    _created(),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+)
+
+platform_state = Table(
+    "platform_state",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)

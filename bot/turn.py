@@ -1,0 +1,78 @@
+"""One user turn as the pipeline works on it: who, where, what was said, and the steps taken so far."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.records import AgentRecord, ChannelRecord, ConversationRecord, UserRecord
+
+
+@dataclass(slots=True)
+class StepRecord:
+    seq: int
+    kind: str  # gate | command | triage | llm_call | tool_call | delivery
+    name: str | None
+    status: str  # ok | error | denied
+    duration_ms: float
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    error: str | None = None
+    detail: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class Reply:
+    """What a route decided: the text to send back and how the interaction ends."""
+
+    text: str | None
+    tier: str  # command | triage | llm | gate
+    status: str = "completed"  # completed | unanswered | rejected | queued | failed
+    intent: str | None = None
+    error_code: str | None = None
+
+
+@dataclass(slots=True)
+class Turn:
+    interaction_id: str
+    message_id: str
+    text: str
+    channel: ChannelRecord
+    agent: AgentRecord
+    user: UserRecord
+    conversation: ConversationRecord
+    sender_external_id: str
+    received_at: datetime
+    is_platform_admin: bool = False
+    role: str | None = None
+    default_timezone: str = "UTC"
+    steps: list[StepRecord] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.user.timezone or self.default_timezone)
+
+    @property
+    def is_account_admin(self) -> bool:
+        return self.is_platform_admin or self.role in ("owner", "admin")
+
+    @property
+    def actor(self) -> str:
+        return f"user:{self.user.id}"
+
+    def record(self, kind: str, name: str | None, *, status: str = "ok", started: float | None = None,
+               **values: Any) -> StepRecord:
+        duration = (time.perf_counter() - started) * 1000 if started is not None else 0.0
+        step = StepRecord(seq=len(self.steps) + 1, kind=kind, name=name, status=status, duration_ms=duration,
+                          **values)
+        self.steps.append(step)
+        return step
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(step.cost_usd for step in self.steps)

@@ -1,0 +1,183 @@
+"""Thinklio command line: serve, chat, triage, migrate, and admin helpers (apikey, platform)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+
+from config.settings import Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic's message names the variable and the problem
+        raise SystemExit(f"configuration error: {exc}") from None
+
+
+def _run(main: Awaitable[int]) -> int:
+    try:
+        import uvloop
+
+        return uvloop.run(main)  # type: ignore[arg-type]
+    except ImportError:
+        return asyncio.run(main)  # type: ignore[arg-type]
+
+
+async def _serve(settings: Settings) -> int:
+    from aiohttp import web
+
+    from bot.app import App
+    from channels.registry import builder, server_channel_types
+
+    app = App(settings, channels=builder(server_channel_types(settings)))
+    runner = web.AppRunner(app.web, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+    await site.start()
+    print(f"Thinklio serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})",
+          file=sys.stderr, flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+    return 0
+
+
+async def _chat(settings: Settings) -> int:
+    from bot.app import App
+    from channels.console import ConsoleChannel
+    from channels.registry import builder
+
+    app = App(settings, channels=builder([ConsoleChannel.type]))
+    await app.start()
+    try:
+        console = next(a for a in app.services.channels if isinstance(a, ConsoleChannel))
+        await console.run()
+    finally:
+        await app.stop()
+    return 0
+
+
+async def _with_store(settings: Settings, work: Callable[..., Awaitable[int]]) -> int:
+    from bot.app import App
+
+    app = App(settings)
+    await app.open_store()
+    try:
+        return await work(app.services)
+    finally:
+        await app.close_store()
+
+
+def _apikey(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.auth import DEFAULT_SCOPES
+    from bot.errors import ThinklioError
+
+    async def work(services) -> int:  # type: ignore[no-untyped-def]
+        try:
+            if args.apikey_command == "create":
+                account = await services.directory.account_by_slug(args.account)
+                if account is None:
+                    print(f"no account {args.account!r}", file=sys.stderr)
+                    return 2
+                scopes = tuple(args.scope) if args.scope else DEFAULT_SCOPES
+                key, plaintext = await services.api_keys.create(account.id, args.name, scopes, actor="cli")
+                print(f"Created API key {key.id} ({key.prefix}…) for account '{account.slug}', "
+                      f"scopes: {' '.join(key.scopes)}.")
+                print("Store it now: it is shown only once.")
+                print(plaintext)
+            elif args.apikey_command == "list":
+                for key in await services.api_keys.list():
+                    state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+                    print(f"{key.id}  {key.prefix}…  {key.name}  [{' '.join(key.scopes)}]  {state}")
+            else:
+                key = await services.api_keys.revoke(args.key, actor="cli")
+                print(f"Revoked {key.id} ({key.prefix}…).")
+        except ThinklioError as error:
+            print(f"{error.code}: {error.message}", file=sys.stderr)
+            return 2
+        return 0
+
+    return _run(_with_store(settings, work))
+
+
+def _platform(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(services) -> int:  # type: ignore[no-untyped-def]
+        if args.platform_command != "status":
+            status = {"pause": "paused", "resume": "online", "maintenance": "maintenance"}[args.platform_command]
+            await services.platform.set_status(status, actor="cli")
+        print(f"platform: {services.platform.status}")
+        return 0
+
+    return _run(_with_store(settings, work))
+
+
+def _migrate(settings: Settings) -> int:
+    from bot.store.migrate import upgrade
+
+    settings.ensure_data_dir()
+    upgrade(settings.resolved_database_url)
+    print("migrations applied", file=sys.stderr)
+    return 0
+
+
+def _triage(argv: list[str]) -> int:
+    from agents.triage.cli import main
+
+    return main(argv)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="run.py", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the server (HTTP API and configured channels)")
+    sub.add_parser("chat", help="talk to the assistant in this terminal")
+    sub.add_parser("migrate", help="apply database migrations")
+    triage = sub.add_parser("triage", help="parse messages with triage: TEXT, or --jsonl on stdin")
+    triage.add_argument("rest", nargs=argparse.REMAINDER)
+    apikey = sub.add_parser("apikey", help="create, list and revoke API keys")
+    keys = apikey.add_subparsers(dest="apikey_command", required=True)
+    create = keys.add_parser("create")
+    create.add_argument("--name", required=True)
+    create.add_argument("--account", default="default")
+    create.add_argument("--scope", action="append", help="repeatable; default messages:write messages:read")
+    keys.add_parser("list")
+    revoke = keys.add_parser("revoke")
+    revoke.add_argument("key", help="key id or its shown prefix")
+    platform = sub.add_parser("platform", help="platform kill switch and maintenance")
+    platform.add_argument("platform_command", choices=["status", "pause", "resume", "maintenance"])
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser().parse_args(argv)
+    if args.command == "triage":
+        return _triage(args.rest)
+    settings = _settings()
+    from bot.logs import configure_logging
+
+    level = settings.log_level if args.command == "serve" else "warning"
+    configure_logging(level, settings.log_format)
+    if args.command == "serve":
+        with contextlib.suppress(KeyboardInterrupt):
+            return _run(_serve(settings))
+        return 0
+    if args.command == "chat":
+        return _run(_chat(settings))
+    if args.command == "migrate":
+        return _migrate(settings)
+    if args.command == "apikey":
+        return _apikey(args, settings)
+    return _platform(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

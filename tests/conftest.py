@@ -1,0 +1,66 @@
+"""Shared fixtures: a fresh app on a temporary data dir, a test client, and API keys."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot.app import App
+from channels.registry import builder
+from config.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "rate_limit_per_minute": 100_000,
+        "rate_limit_burst": 100_000,
+        "state_poll_seconds": 0.05,
+        "reply_wait_seconds": 5.0,
+        "log_level": "warning",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "var")
+
+
+@pytest.fixture
+def make_app() -> Callable[..., App]:
+    def build(settings: Settings, channels: tuple[str, ...] = ("http",)) -> App:
+        return App(settings, channels=builder(channels))
+
+    return build
+
+
+@pytest.fixture
+async def app(settings: Settings, make_app: Callable[..., App]) -> App:
+    return make_app(settings)
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, app: App) -> AsyncIterator[TestClient]:
+    yield await aiohttp_client(app.web)
+
+
+@pytest.fixture
+async def api_key(client: TestClient, app: App) -> str:
+    account = await app.services.directory.account_by_slug("default")
+    assert account is not None
+    _, plaintext = await app.services.api_keys.create(account.id, "tests", actor="tests")
+    return plaintext
+
+
+@pytest.fixture
+def auth(api_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"}
