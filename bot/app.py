@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import structlog
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from agents.harness import UnconfiguredHarness
 from agents.triage import Triage
@@ -22,7 +22,7 @@ from bot.pipeline import Pipeline
 from bot.platform import PlatformState
 from bot.routes import CommandRoute
 from bot.services import ChannelAdapter, Services
-from bot.store.database import Database, create_engine
+from bot.store.database import Database
 from bot.store.migrate import upgrade_async
 from bot.store.seed import seed_catalogue, seed_platform_state
 from bot.turn import Turn
@@ -46,11 +46,8 @@ class App:
                  clock: Clock | None = None) -> None:
         settings.ensure_data_dir()
         clock = clock or SystemClock()
-        db = Database(
-            create_engine(settings.resolved_database_url, synchronous=settings.sqlite_synchronous,
-                          busy_timeout_ms=settings.sqlite_busy_timeout_ms),
-            max_batch=settings.write_batch_max,
-        )
+        db = Database(settings.resolved_database_url, synchronous=settings.sqlite_synchronous,
+                      busy_timeout_ms=settings.sqlite_busy_timeout_ms, max_batch=settings.write_batch_max)
         metrics = Metrics()
         platform = PlatformState(db, clock)
         directory = Directory(db, clock)
@@ -96,9 +93,9 @@ class App:
         s.db.start()
         now = s.clock.now()
 
-        async def seed(conn: AsyncConnection) -> None:
-            await seed_platform_state(conn, now)
-            await seed_catalogue(conn, CATALOGUE, now)
+        def seed(conn: Connection) -> None:
+            seed_platform_state(conn, now)
+            seed_catalogue(conn, CATALOGUE, now)
 
         await s.db.run(seed)
         await s.platform.load()

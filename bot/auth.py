@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +42,21 @@ class ApiKeyRecord:
 
     def allows(self, scope: str) -> bool:
         return scope in self.scopes or "admin" in self.scopes
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling the HTTP API: the key they presented, its account and scopes."""
+
+    key_id: str
+    account_id: str
+    scopes: tuple[str, ...]
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes or "admin" in self.scopes
+
+
+_VERIFY_SQL = "SELECT id, account_id, scopes, revoked_at FROM api_key WHERE key_hash = :key_hash"
 
 
 def hash_key(plaintext: str) -> str:
@@ -96,7 +112,7 @@ class ApiKeys:
             key = ApiKeyRecord(**{**_fields(key), "revoked_at": now})
         return key
 
-    async def verify(self, authorization: str | None) -> ApiKeyRecord:
+    async def verify(self, authorization: str | None) -> Caller:
         """The key named by an `Authorization: Bearer thk_…` header, read from the store on every call so a
         revocation (from any process) applies to the very next request."""
         if not authorization:
@@ -105,13 +121,14 @@ class ApiKeys:
         token = token.strip()
         if scheme.lower() != "bearer" or not token.startswith(KEY_PREFIX):
             raise ThinklioError("unauthenticated", "Authorization must be 'Bearer thk_…'")
-        row = await self._db.one(select(t.api_key).where(t.api_key.c.key_hash == hash_key(token)))
-        if row is None or row.revoked_at is not None:
+        row = await self._db.fetch_row(_VERIFY_SQL, {"key_hash": hash_key(token)})
+        if row is None or row[3] is not None:
             raise ThinklioError("unauthenticated", "unknown or revoked API key")
-        return _record(row)
+        key_id, account_id, scopes, _ = row
+        return Caller(key_id, account_id, tuple(json.loads(scopes) if isinstance(scopes, str) else scopes))
 
 
-def require_scope(key: ApiKeyRecord, scope: str) -> None:
+def require_scope(key: Caller, scope: str) -> None:
     if not key.allows(scope):
         raise ThinklioError("forbidden", f"this API key lacks the {scope!r} scope")
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from bot.cache import LRU
 from bot.clock import Clock
@@ -148,8 +148,8 @@ class Directory:
             raise LookupError(f"user {user_id} does not exist")
         return user
 
-    async def _find_or_create_user(self, conn: AsyncConnection, channel_type: str, sender: Sender) -> str:
-        found = await conn.scalar(
+    def _find_or_create_user(self, conn: Connection, channel_type: str, sender: Sender) -> str:
+        found = conn.scalar(
             select(t.channel_identity.c.user_id).where(
                 t.channel_identity.c.channel_type == channel_type,
                 t.channel_identity.c.external_id == sender.external_id,
@@ -160,10 +160,10 @@ class Directory:
         now = self._clock.now()
         user_id = new_id("usr")
         name = (sender.display_name or sender.external_id)[:200]
-        await conn.execute(
+        conn.execute(
             t.user_profile.insert().values(id=user_id, display_name=name, status="active", created_at=now)
         )
-        await conn.execute(
+        conn.execute(
             t.channel_identity.insert().values(
                 id=new_id("cid"), channel_type=channel_type, external_id=sender.external_id,
                 user_id=user_id, display_name=sender.display_name, created_at=now,
@@ -171,15 +171,15 @@ class Directory:
         )
         return user_id
 
-    async def _ensure_membership(self, conn: AsyncConnection, account_id: str, user_id: str) -> str:
-        role = await conn.scalar(
+    def _ensure_membership(self, conn: Connection, account_id: str, user_id: str) -> str:
+        role = conn.scalar(
             select(t.membership.c.role).where(
                 t.membership.c.account_id == account_id, t.membership.c.user_id == user_id
             )
         )
         if role is not None:
             return str(role)
-        await conn.execute(
+        conn.execute(
             t.membership.insert().values(
                 id=new_id("mem"), account_id=account_id, user_id=user_id, role="member",
                 created_at=self._clock.now(),
@@ -201,11 +201,11 @@ class Directory:
         row = await self._db.one(select(t.conversation).where(t.conversation.c.id == conversation_id))
         return None if row is None else record(ConversationRecord, row)
 
-    async def _find_or_create_conversation(
-        self, conn: AsyncConnection, channel: ChannelRecord, user: UserRecord, key: str
+    def _find_or_create_conversation(
+        self, conn: Connection, channel: ChannelRecord, user: UserRecord, key: str
     ) -> ConversationRecord:
         row = (
-            await conn.execute(
+            conn.execute(
                 select(t.conversation).where(
                     t.conversation.c.channel_id == channel.id, t.conversation.c.external_key == key
                 )
@@ -218,5 +218,5 @@ class Directory:
             "agent_id": channel.agent_id, "user_id": user.id, "external_key": key,
         }
         created: datetime = self._clock.now()
-        await conn.execute(t.conversation.insert().values(**values, created_at=created))
+        conn.execute(t.conversation.insert().values(**values, created_at=created))
         return ConversationRecord(**values)

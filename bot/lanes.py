@@ -4,29 +4,54 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from types import TracebackType
+
+
+class _Lane:
+    __slots__ = ("holders", "lock")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.holders = 0
+
+
+class _Hold:
+    __slots__ = ("_key", "_lane", "_lanes")
+
+    def __init__(self, lanes: dict[str, _Lane], key: str) -> None:
+        self._lanes = lanes
+        self._key = key
+        lane = lanes.get(key)
+        if lane is None:
+            lane = lanes[key] = _Lane()
+        lane.holders += 1
+        self._lane = lane
+
+    async def __aenter__(self) -> None:
+        try:
+            await self._lane.lock.acquire()
+        except BaseException:
+            self._release_lane()
+            raise
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        self._lane.lock.release()
+        self._release_lane()
+
+    def _release_lane(self) -> None:
+        self._lane.holders -= 1
+        if self._lane.holders == 0:
+            del self._lanes[self._key]
 
 
 class Lanes:
     def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._holders: dict[str, int] = {}
+        self._lanes: dict[str, _Lane] = {}
 
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        self._holders[key] = self._holders.get(key, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._holders[key] -= 1
-            if self._holders[key] == 0:
-                del self._holders[key]
-                del self._locks[key]
+    def hold(self, key: str) -> _Hold:
+        """`async with lanes.hold(conversation_id):` runs the block in that conversation's turn."""
+        return _Hold(self._lanes, key)
 
     def __len__(self) -> int:
-        return len(self._locks)
+        return len(self._lanes)

@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from bot.clock import Clock
 from bot.ids import new_id, new_ulid
@@ -73,10 +73,10 @@ class PlatformState:
         }
         values = {**(state or {}), "revision": new_ulid()}
 
-        async def commit(conn: AsyncConnection) -> None:
-            await execute_ops(conn, [*ops, Insert(t.audit_event, audit)])
+        def commit(conn: Connection) -> None:
+            execute_ops(conn, [*ops, Insert(t.audit_event, audit)])
             for key, value in values.items():
-                await conn.execute(
+                conn.execute(
                     update(t.platform_state).where(t.platform_state.c.key == key).values(value=value, updated_at=now)
                 )
 

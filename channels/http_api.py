@@ -72,12 +72,13 @@ class HttpChannel:
         )
         ticket = await self._s.pipeline.accept(inbound)
         self._accepted += 1
-        try:
-            outcome = await asyncio.wait_for(asyncio.shield(ticket.done), self._s.settings.reply_wait_seconds)
-        except TimeoutError:
+        # asyncio.wait never cancels the ticket: the turn goes on when the wait is over.
+        await asyncio.wait((ticket.done,), timeout=self._s.settings.reply_wait_seconds)
+        if not ticket.done.done():
             return web.json_response({"interaction_id": ticket.interaction_id,
                                       "conversation_id": ticket.conversation_id, "status": "processing",
                                       "duplicate": ticket.duplicate}, status=202)
+        outcome = ticket.done.result()
         # Held for maintenance: accepted, and answered when it ends.
         status = 202 if outcome.status == "queued" else 200
         return web.json_response(_outcome_body(outcome, ticket.duplicate), status=status)

@@ -121,11 +121,11 @@ async def test_wrong_method_is_an_error_envelope(client: TestClient) -> None:
 async def test_another_accounts_data_is_not_found(client: TestClient, app: App, auth: dict[str, str]) -> None:
     _, body = await post(client, auth, "hi")
 
-    async def other_account(conn: Any) -> None:
+    def other_account(conn: Any) -> None:
         from bot.store import tables as t
 
         now = app.services.clock.now()
-        await conn.execute(t.account.insert().values(id="acc_other", slug="other", name="Other",
+        conn.execute(t.account.insert().values(id="acc_other", slug="other", name="Other",
                                                      status="active", created_at=now))
 
     await app.services.db.run(other_account)

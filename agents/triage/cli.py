@@ -15,9 +15,8 @@ def _error(message: str) -> dict[str, dict[str, str]]:
 
 
 def _run_jsonl(triage: Triage, stdin: TextIO, stdout: TextIO) -> None:
+    # One output line per input line, blank ones included, so callers can zip inputs with outputs.
     for line in stdin:
-        if not line.strip():
-            continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -34,7 +33,8 @@ def _run_jsonl(triage: Triage, stdin: TextIO, stdout: TextIO) -> None:
 
 def main(argv: list[str], *, handled_intents: frozenset[str] = DIRECT_NOW, stdin: TextIO = sys.stdin,
          stdout: TextIO = sys.stdout) -> int:
-    parser = argparse.ArgumentParser(prog="triage", description="Classify chat messages with the triage rules.")
+    parser = argparse.ArgumentParser(prog="triage",
+                                     description="Classify chat messages with the triage rules.")
     parser.add_argument("--jsonl", action="store_true", help='read {"text": ...} lines from stdin')
     parser.add_argument("text", nargs="*", help="a message to classify")
     args = parser.parse_args(argv)

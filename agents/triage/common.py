@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 FULL = 0.95      # the whole message is one phrasing of the intent
@@ -32,7 +33,8 @@ _TRAIL = re.compile(
 )
 # "can you tell me ...", "i need to know ...": wrappers around a question, stripped in two layers.
 _ASK_POLITE = re.compile(
-    r"^(?:do you mind |would you mind |(?:can|could|would|will) you (?:please |kindly |quickly |just )?|please |"
+    r"^(?:do you mind |would you mind |(?:can|could|would|will) you (?:please |kindly |quickly |just )?|plea"
+    r"se |"
     r"i (?:would like|want|need|wish|am needing|was hoping) (?:you )?to |i would love to |"
     r"i want you to |help me |go ahead and |let us |i would like you to |i need you to )+"
 )
@@ -40,9 +42,10 @@ _ASK_VERB = re.compile(
     r"^(?:tell me|telling me|give me|let me know|show me|share|inform me of|inform me|remind me of|say|"
     r"know|find out|look up|check|tell|provide|hear|see|i need information on|information on|"
     r"do you know|do you have any idea|have any idea|any idea|i need to know|i want to know|i wanna know|"
-    r"i would like to know|i wish to know|i need|i want|i would like|i am needing to know)\b ?"
+    r"i would like to know|i wish to know|i need|i want|i would like|i am needing to know|"
+    r"i would like to get|i want to get|i need to get|get me|get)\b ?"
 )
-_QUESTION_TAIL = re.compile(r" (?:do you know|can you tell me|if you know|by any chance)$")
+_QUESTION_TAIL = re.compile(r" (?:can you tell me|if you know|by any chance)$")
 
 
 def strip_lead(text: str) -> str:
@@ -64,12 +67,14 @@ def strip_trail(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=1024)
 def core_of(text: str) -> str:
     """The message without greetings-as-openers, politeness and sign-offs; never empty if text is not."""
     stripped = strip_trail(strip_lead(text))
     return stripped or text
 
 
+@lru_cache(maxsize=1024)
 def unwrap_ask(text: str) -> str:
     """Drop a request wrapper ("could you tell me") so the question underneath can be matched."""
     new = _ASK_POLITE.sub("", text, count=1)

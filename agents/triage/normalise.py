@@ -17,7 +17,10 @@ _QUOTES = str.maketrans({
 _DROP_CATEGORIES = frozenset({"So", "Sk", "Cs", "Co", "Cn"})
 _DROP_CHARS = frozenset({"\u200d", "\ufe0f", "\ufe0e", "\u20e3"})
 # Word characters plus the few symbols that live inside values (zone names, e-mail, times, "to-do").
-_TOKEN = re.compile(r"[\w@#$%&+/]+(?:['.:\-][\w@#$%&+/]+)*'?")
+_TOKEN = re.compile(r"[\w@#$%&+/]+(?:['.:\-][\w@#$%&+/]+)*")
+# Hyphenated words people also write apart ("leaving-goodbye", "twenty-one"); the list words keep theirs.
+_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
+_KEEP_HYPHEN = re.compile(r"\b(?:to-do(?:'s|s)?|bye-bye|good-bye|buh-bye)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,34 +40,21 @@ def normalise(raw: str) -> Normalised:
     text = raw.translate(_QUOTES)
     if not text.isascii():
         text = _strip_symbols(unicodedata.normalize("NFKC", text))
-    low_parts: list[str] = []
-    cased_parts: list[str] = []
-    for tok in _TOKEN.findall(text):
-        tok = tok.rstrip("'") if not tok.lower().endswith("s'") else tok[:-1]
-        if not tok:
-            continue
-        low = tok.lower()
-        if "-" in low and low not in TYPOS and not low[0].isdigit():
-            # "leaving-goodbye", "twenty-one": hyphens join words people would also write apart.
-            parts = [p for p in tok.split("-") if p]
-            for part in parts[:-1]:
-                fixed_part = TYPOS.get(part.lower())
-                low_parts.append(fixed_part or part.lower())
-                cased_parts.append(fixed_part or part)
-            if not parts:
-                continue
-            tok = parts[-1]
-            low = tok.lower()
-        fixed = TYPOS.get(low)
+    if "-" in text:
+        text = _KEEP_HYPHEN.sub(lambda m: m.group(0).lower().replace("-", "\x00"), text)
+        text = _HYPHEN.sub(" ", text).replace("\x00", "-")
+    cased_tokens = _TOKEN.findall(text)
+    low_tokens = " ".join(cased_tokens).lower().split(" ")
+    if len(low_tokens) != len(cased_tokens):  # lower() of an exotic letter produced a space
+        low_tokens = [t.lower() for t in cased_tokens]
+    for i, tok in enumerate(low_tokens):
+        fixed = TYPOS.get(tok)
         if fixed is not None:
-            low_parts.append(fixed)
-            cased_parts.append(fixed)
-        else:
-            low_parts.append(low)
-            cased_parts.append(tok)
-    low_text = " ".join(low_parts)
-    cased_text = " ".join(cased_parts)
+            low_tokens[i] = fixed
+            cased_tokens[i] = fixed
+    cased = " ".join(cased_tokens)
+    low = " ".join(low_tokens)
     # lower() may change the length of a few exotic letters; spans must line up, so fall back to lower.
-    if len(cased_text) != len(low_text):
-        cased_text = low_text
-    return Normalised(low_text, cased_text, tuple(low_text.split()))
+    if len(cased) != len(low):
+        cased = low
+    return Normalised(low, cased, tuple(low.split()))

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .common import Candidate, core_of
+from .common import Candidate, core_of, unwrap_ask
 from .normalise import normalise
 from .rules_chat import match_date, match_goodbye, match_greeting, match_help, match_thanks, match_time
 from .rules_memory import match_facts, match_memory, match_reminders, match_tasks
+from .vocab import match_help_question, match_list_read, match_name_question, match_social
 from .when import parse_when
 
 INTENTS: tuple[str, ...] = (
@@ -22,7 +23,11 @@ INTENTS: tuple[str, ...] = (
 DIRECT_NOW: frozenset[str] = frozenset({"time", "date", "greeting", "goodbye", "thanks", "help"})
 _UTC = ZoneInfo("UTC")
 # "to do list" and "to-do" spelled apart; a single token keeps the list rules simple.
-_TODO = re.compile(r"\bto do(?:'s)?(?= list\b| items\b)|\bto dos?\b$", re.IGNORECASE)
+_TODO = re.compile(r"\bto do(?:'s)?(?= list\b| items\b)", re.IGNORECASE)
+_VAGUE_TEXT = re.compile(r"(?:(?:to |me )?(?:do )?(?:something|this|that|it|stuff|things?|later|soon|again|"
+                         r"in a bit|in awhile|in a while|at a later time|at the right time|for me|of somethi"
+                         r"ng)\s*)*")
+_LIST_WORDS = re.compile(r"\b(?:list|todo|to do)\b", re.IGNORECASE)
 _EDGE_WORDS = re.compile(r"^(?:to|that|about|at|on|in|for|by|and|,)\s+|\s+(?:at|on|in|for|by|and|please|,)$",
                          re.IGNORECASE)
 
@@ -45,7 +50,8 @@ class Triage:
 
     def __init__(self, *, min_strength: float = 0.85, max_ambiguity: float = 0.2,
                  handled_intents: frozenset[str] = DIRECT_NOW,
-                 on_parse: Callable[[TriageResult], None] | None = None) -> None:
+                 on_parse: Callable[[TriageResult], None] | None = None,
+                 reminder_needs_time: bool = True) -> None:
         unknown = set(handled_intents) - set(INTENTS)
         if unknown:
             raise ValueError(f"unknown intents: {sorted(unknown)}")
@@ -53,9 +59,15 @@ class Triage:
         self.max_ambiguity = max_ambiguity
         self.handled_intents = frozenset(handled_intents)
         self.on_parse = on_parse
+        # True: "remind me to call mum" (no time) is handed over, as the reminder handler needs a time.
+        # False: it counts as direct when it has a concrete text, and the handler asks for the time itself.
+        self.reminder_needs_time = reminder_needs_time
 
     def parse(self, text: str, *, now: datetime | None = None, tz: ZoneInfo | None = None) -> TriageResult:
-        result = self._parse(text, now or datetime.now(UTC), tz or _UTC)
+        now = now or datetime.now(UTC)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)  # documented as aware; a naive one is taken to be UTC
+        result = self._parse(text, now.replace(microsecond=0), tz or _UTC)
         if self.on_parse is not None:
             self.on_parse(result)
         return result
@@ -82,33 +94,85 @@ class Triage:
                 ambiguity = max(ambiguity, other.strength / best.strength * (0.6 if other.full else 0.2))
                 break
         local_now = now.astimezone(tz)
-        entities = _finish_entities(best, core, cased_core, local_now)
+        entities = _finish_entities(best, core, cased_core, local_now, self.reminder_needs_time)
         direct = (best.strength >= self.min_strength and ambiguity <= self.max_ambiguity
                   and best.intent in self.handled_intents and best.answerable)
-        return TriageResult(best.intent, direct, round(best.strength, 3), round(min(ambiguity, 1.0), 3), entities)
+        return TriageResult(best.intent, direct, round(best.strength, 3), round(min(ambiguity, 1.0), 3),
+                            entities)
+
+
+# Cheap word gates: a rule family only runs when one of its cue words is present, which keeps the
+# median parse far below the cost of running every regex on every message.
+_TIME_GATE = frozenset({"time", "clock", "hour", "late", "o'clock", "oclock"})
+_DATE_GATE = frozenset({"date", "day", "days", "today", "today's", "tomorrow", "tomorrow's", "yesterday",
+                        "month",
+                        "year", "week", "weeks", "weekday", "monday", "tuesday", "wednesday", "thursday",
+                        "friday",
+                        "saturday", "sunday", "be"})
+_REMIND_GATE = frozenset({"remind", "reminder", "reminders", "reminded", "alarm", "timer", "wake", "forget",
+                          "notify", "notified", "countdown", "notification", "tell"})
+_TASK_GATE = frozenset({"list", "todo", "tasks", "task", "chores", "chore", "errands", "mark", "done",
+                        "finished",
+                        "completed", "tick", "cross", "buy"})
+_FACT_GATE = frozenset({"name", "names", "call", "called", "calling", "go", "zone", "timezone", "tz", "refer",
+                        "address", "am", "nickname", "known", "designation", "nym", "reference", "i", "me"})
+_MEMORY_GATE = frozenset({"remember", "forget", "my", "note", "memorize", "mind", "save", "store", "tell"})
+_LIST_GATE = _REMIND_GATE | _TASK_GATE | {"remember", "recall", "mind", "do"}
+_NAME_GATE = frozenset({"name", "names", "call", "refer", "address", "reference", "called", "am",
+                        "designation",
+                        "nym", "nickname", "referred", "known"})
 
 
 def _candidates(core: str, cased_core: str, text: str) -> list[Candidate]:
+    words = set(text.split())
     found: list[Candidate] = []
-    for cand in (match_time(core), match_date(core), match_greeting(core, text), match_goodbye(core, text),
-                 match_thanks(core, text), match_help(core), match_facts(core, cased_core),
-                 match_reminders(core, cased_core), match_tasks(core, cased_core)):
-        if cand is not None:
-            found.append(cand)
+    checks: list[Candidate | None] = [match_greeting(core, text), match_goodbye(core, text),
+                                      match_thanks(core, text), match_help(core)]
+    if words & _TIME_GATE:
+        checks.append(match_time(core))
+    if words & _DATE_GATE:
+        checks.append(match_date(core))
+    if words & _FACT_GATE:
+        checks.append(match_facts(core, cased_core))
+    if words & _REMIND_GATE:
+        checks.append(match_reminders(core, cased_core))
+    if words & _TASK_GATE:
+        checks.append(match_tasks(core, cased_core))
+    found = [c for c in checks if c is not None]
     if not any(c.full for c in found):
+        for q in dict.fromkeys((unwrap_ask(core), unwrap_ask(text))):
+            if words & _LIST_GATE:
+                cand = match_list_read(q, core)
+                if cand is not None:
+                    found.append(cand)
+            if words & _NAME_GATE:
+                cand = match_name_question(q, core)
+                if cand is not None:
+                    found.append(cand)
+            cand = match_help_question(q, core)
+            if cand is not None:
+                found.append(cand)
+            if found:
+                break
+        social = match_social(text)
+        if social is not None:
+            found.append(social)
+    if not any(c.full for c in found) and words & _MEMORY_GATE:
         mem = match_memory(core, cased_core)
         if mem is not None:
             found.append(mem)
     return found
 
 
-def _finish_entities(best: Candidate, core: str, cased_core: str, now: datetime) -> dict[str, Any]:
+def _finish_entities(best: Candidate, core: str, cased_core: str, now: datetime,
+                     needs_time: bool) -> dict[str, Any]:
     ents = dict(best.entities)
     if best.intent == "date":
         offset = int(ents.get("offset_days", 0))
         ents["date"] = (now + timedelta(days=offset)).date().isoformat()
     elif best.intent == "reminder_set":
         span = ents.pop("_text_span", None)
+        core, cased_core = ents.pop("_core", (core, cased_core))
         info = parse_when(core, now)
         when = info.when
         if when is None and info.duration_s:
@@ -124,8 +188,12 @@ def _finish_entities(best: Candidate, core: str, cased_core: str, now: datetime)
             ents["recurrence"] = rec
         if span is not None:
             ents["text"] = _strip_spans(cased_core, span, info.spans)
-        if when is None:
-            best.answerable = False
+        timeless = when is None or (info.date_only and when.date() <= now.date())
+        vague = _VAGUE_TEXT.fullmatch(str(ents.get("text", "")).lower()) is not None
+        if _LIST_WORDS.search(str(ents.get("text", ""))):
+            best.answerable = False  # "remind me to add milk to my list": a list edit dressed as a reminder
+        if timeless and (needs_time or vague):
+            best.answerable = False  # no time, or only "today" with no hour: the handler would have to guess
     return ents
 
 

@@ -9,7 +9,12 @@ from .common import FULL, STRONG, WEAK, Candidate, unwrap_ask
 from .places import validate_zone
 from .when import parse_when
 
+
 # Words that cannot be a name: "call me later", "call me a taxi", "my name is what".
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 def _alts(*patterns: str) -> tuple[re.Pattern[str], ...]:
     # Python's re forbids a group name twice in one pattern, so alternatives sharing names compile apart.
     return tuple(re.compile(p) for p in patterns)
@@ -23,45 +28,85 @@ def _full(rxs: tuple[re.Pattern[str], ...], text: str) -> re.Match[str] | None:
     return None
 
 
-_NOT_NAME = frozenset(
+_NOT_NAME = _words(
     "what later back tomorrow tonight now soon when if at in on a an the this that it something someone "
     "anything by something else whatever sometime maybe please asap again right after before today who how "
-    "not no yes by this new name crazy an uber a cab a taxi my your me him her them us".split()
+    "not no yes by this new name crazy an uber a cab a taxi my your me him her them us"
 )
 _NAME = r"(?P<value>[^\s]+(?: [^\s]+){0,2}?)"
-_NAME_TAIL = r"(?: (?:from now on|instead|going forward|now|please|for short|from here on out|not .+))?"
+_NAME_TAIL = (r"(?: (?:from now on|instead(?: of .+)?|going forward|now|please|for short|from here on out|not"
+              r" .+))?")
 _CALL_PRE = (
     r"(?:(?:you (?:can|may|should|could)|please|just|please just|i (?:want|need|would like) you to|"
     r"i would prefer you|can you|could you|would you|will you|feel free to|from now on|please only|only|"
     r"please start|start|i prefer you|you can just|you should just) )*"
 )
 _CALL_ME = _alts(
-    rf"{_CALL_PRE}(?:call(?:ing)?|refer(?:ring)? to|address(?:ing)?|speak to) me(?: as| by)?(?: the name)? "
+    rf"{_CALL_PRE}(?:would you (?:just )?like to )?(?:call(?:ing)?|refer(?:ring)? to|address(?:ing)?) me"
+    rf"(?: as| by)?(?: the name)? {_NAME}{_NAME_TAIL}",
+    rf"{_CALL_PRE}(?:speak|talk) to me as {_NAME}{_NAME_TAIL}",
+    rf"(?:please )?(?:stop calling me [a-z]+ )?my (?:first |nick|preferred |new )?names? (?:is )?(?:now |act"
+    rf"ually )?"
     rf"{_NAME}{_NAME_TAIL}",
-    rf"my (?:first |nick|preferred |new )?name is (?:now |actually )?{_NAME}{_NAME_TAIL}",
-    r"(?:i (?:usually |prefer to |would rather |like to )?go by|i am called|i am known as|i prefer to be called|"
+    rf"(?:i go|i am going) by the name(?: of)? {_NAME}{_NAME_TAIL}",
+    r"(?:i (?:usually |prefer to |would rather |like to )?go by|i am called|i am known as|i prefer to be cal"
+    r"led|"
     r"i (?:would like|want|like|prefer) to be (?:called|known as|referred to as|addressed as)(?: by)?|"
     r"(?:people|my friends|everyone|they|most people|usually people) (?:call|refer to) me(?: as)?|"
     r"(?:please )?change my (?:user ?|nick)?name to|the name (?:i go by|you should call me|i want you to use)"
     r" is|the new name (?:i want you to use|for me) is|my name has changed to|"
     rf"(?:i go|i am going) by the name(?: of)?) {_NAME}{_NAME_TAIL}",
     rf"{_NAME} is my (?:name|nickname)",
+    rf"the name is {_NAME}",
 )
+# A later "call me X" or "my name is X" wins over what came before ("stop calling me dave, call me bob").
+_CALL_ME_TAIL = re.compile(
+    rf"(?:^|(?<!not )(?<!never ))\b(?:(?:always |just |please |only )*(?:call|address|refer to) me(?: as| by"
+    rf")?|"
+    rf"my name is(?: now| actually)?) {_NAME}(?: (?:from now on|from here on out|instead|please|ok|okay|than"
+    rf"ks))*$"
+)
+# "is joey my name", "do you think my name is jeff": checking the stored name, not setting it.
+_NAME_CHECK = re.compile(r"(?:so )?(?:is (?P<v1>[a-z]+) my name|(?:do you think|is it true that|are you sure"
+                         r") "
+                         r"my name is (?P<v2>[a-z]+)|is my name (?P<v3>[a-z]+))(?: right| correct)?")
+_QUESTION_START = re.compile(r"(?:do|does|did|is|are|was|what|how|why|can|could|would|will|should|who)\b")
+_I_AM = re.compile(r"(?:(?:hi|hello|hey|well) )?i am (?P<value>[a-z]+)")
+# Words that follow "i am" but are not names; plus suffix checks below for the long tail of adjectives.
+_NOT_NAME_I_AM = _words(
+    "a an the not so very really just here back home done ready sure sorry fine good ok okay well bad sad ha"
+    "ppy "
+    "hungry thirsty tired sleepy busy sick ill lost bored lonely angry mad upset scared afraid late early ne"
+    "w "
+    "old young alone single married pregnant broke rich poor free out in on off up down going leaving trying "
+    "looking feeling thinking wondering unsure uncertain confused grateful thankful curious interested "
+    "available away awake asleep alive dead hot cold warm cool fat thin short tall big small ugly pretty "
+    "smart dumb stupid crazy nervous anxious worried stressed depressed excited glad proud hurt injured "
+    "fired hired retired unemployed vegan vegetarian allergic american british canadian english french "
+    "german spanish italian indian chinese japanese human male female man woman boy girl kid child adult "
+    "student teacher doctor nurse engineer driver parent mother father mom dad wife husband also still "
+    "almost about always never currently at with from for into over under"
+)
+_ADJ_SUFFIX = re.compile(r"(?:ed|ing|ful|less|ous|ive|able|ible|ical|ish|ness|ment|est|er|ly|ic)$")
 _ZONE_FACT = re.compile(r"(?:my (?:time ?zone|tz) is|i am in the|i am in|set my time ?zone to|"
-                        r"i live in the|change my time ?zone to) (?P<value>[a-z][a-z0-9/_+-]*)(?: (?:time ?zone|time))?")
+                        r"i live in the|change my time ?zone to) (?P<value>[a-z][a-z0-9/_+-]*)(?: (?:time ?z"
+                        r"one|time))?")
 _REMEMBER = re.compile(
     r"(?:please )?(?:remember|note|memorize|keep in mind|do not forget|make a note|take note|store|save)"
     r"(?: (?:this|that))?:? (?:that )?(?P<fact>.+)"
 )
-_FACT = re.compile(r"(?:my|our|the) (?P<subject>[a-z][a-z' ]{1,40}?) (?:is|are|=) (?P<value>.+)")
+_FACT = re.compile(r"(?:my|our|the) (?P<subject>[^\W\d_][\w' ]{1,40}?) (?:is|are|=) (?P<value>.+)")
 _GENERIC_MY = re.compile(r"my (?P<subject>[a-z][a-z' ]{1,30}?) (?:is|are) (?P<value>.+)")
+_NEGATED = re.compile(r"\b(?:not|none|no|never|nothing|nobody)\b")
 _SAFE_SUBJECTS = frozenset({"name", "nickname", "time zone", "timezone", "birthday", "favourite colour",
                             "favorite color", "pronouns"})
 
 _NAME_Q = re.compile(
-    r"(?:what|whats) is my (?:first |full |user ?|nick|current )?name(?: (?:again|saved as|saved under|listed as|"
+    r"(?:what|whats) is my (?:first |full |user ?|nick|current )?name(?: (?:again|saved as|saved under|liste"
+    r"d as|"
     r"stored as|in your system|that you have|you have))*|"
-    r"(?:what|how) (?:name |nickname )?(?:do|did|will|would|are) you (?:usually )?(?:going to )?(?:call|refer to|"
+    r"(?:what|how) (?:name |nickname )?(?:do|did|will|would|are) you (?:usually )?(?:going to )?(?:call|refe"
+    r"r to|"
     r"address|know|have saved|have listed|have stored|save|list) (?:for )?me(?: as| by| under)?|"
     r"(?:what|which) (?:name|nickname|names) (?:do|did|will) you (?:have|use|call|know)(?: saved| listed)?"
     r"(?: for| to (?:call|address|talk about)| when addressing)? me(?: by| as)?|"
@@ -72,7 +117,29 @@ _NAME_Q = re.compile(
     r"what is (?:the|your) name (?:you (?:have|use) )?for me|what name is mine|what do you call me|"
     r"what is the name you (?:call me|have for me|associate with me|use for me)|"
     r"(?:what is )?my name(?: please)?\??|who am i to you|what names do you have for me|"
-    r"what do you (?:have|know) me (?:saved )?(?:as|under)|what is my name saved (?:as|under)"
+    r"what do you (?:have|know) me (?:saved )?(?:as|under)|what is my name saved (?:as|under)|"
+    r"(?:by )?what (?:name|nym|nickname) (?:do|did|will|would|can) (?:you|people) (?:refer to|call|use for|"
+    r"have (?:saved |listed )?for|think of) me(?: by| as)?|"
+    r"(?:what|how) (?:is|was) my name (?:saved|listed|stored|spelled|written)(?: as| under)?(?: in your syst"
+    r"em)?|"
+    r"regarding my name what is it saved as|you saved my name how|in what format did you save my name|"
+    r"what (?:is|was) the name (?:that )?you (?:call me|have(?: saved| listed)? for (?:me|my identity)|use f"
+    r"or me)"
+    r"(?: saved as)?|(?:what )?(?:name|names) (?:that )?you have for me(?: is what)?|the name you have for m"
+    r"e is what|"
+    r"you have what name for me|you wrote what for my name|what do you say for my name|"
+    r"(?:i want you to )?(?:say|guess|show me|tell me) (?:what )?you (?:think|believe) my name (?:is|to be)|"
+    r"(?:i want you to )?guess my name|your guess of what my name is|"
+    r"what (?:can|would|will|do) you (?:like to )?(?:call|refer to) me(?: as)?|"
+    r"what do you think (?:you will (?:call|refer to) me(?: as)?|i am called)|what would i be (?:referred to"
+    r"|called)"
+    r"(?: as)?|who do you think i am|(?:do|would) you (?:know |have any idea )?(?:what|how) (?:my name is|to"
+    r" refer to me|"
+    r"you call me)|do you my name|is there a name (?:that )?you call me|do you call me (?:a certain|by a) na"
+    r"me|"
+    r"do i have a name to you|what might my name be|(?:tell me )?my designation|how do you reference me|"
+    r"call me by my name|what is my name huh|what is the name you have listed for my identity|"
+    r"(?:what )?names? do you have for me"
 )
 _RECALL = re.compile(
     r"(?:what|whats) (?:is|are|was|were) my (?P<subject>[a-z][a-z' ]{1,30}?)(?: again)?|"
@@ -81,55 +148,78 @@ _RECALL = re.compile(
 _FORGET = re.compile(
     r"(?:please )?(?:forget|delete|erase|remove|drop|clear|wipe) (?:about |everything you know about |"
     r"what you know about |what i told you about |that i told you )?(?:my |the )?(?P<subject>.+?)"
-    r"(?: from (?:your )?memory)?|(?:stop remembering|do not remember|you can forget) (?:my |that )?(?P<s2>.+)"
+    r"(?: from (?:your )?memory)?|(?:stop remembering|do not remember|you can forget) (?:my |that )?(?P<s2>."
+    r"+)"
 )
 
+_TEXT_GROUPS = ("text", "text2", "text3", "text4", "text5", "text6")
+_FORGET_STARTS = ("forget", "please forget", "stop remembering", "do not remember", "you can forget")
+_TOLD_YOU = re.compile(r"\b(?:what i told you|you know about|that my)\b")
 _REMIND_SET = re.compile(
     r"(?:(?:can|could|would|will) you |please |i (?:need|want) you to |i want you to |i would like you to |"
-    r"do not forget to |be sure to |make sure to )*(?:remind me|tell me(?= to )) (?:to |that |about |of |when |"
+    r"do not forget to |be sure to |make sure to |you need to |you should |you have to )*(?:remind me|tell m"
+    r"e(?= to )) (?:to |that |about |of |when |"
     r"(?=(?:in|at|on|tomorrow|tonight|next|every|this)\b))?(?P<text>.*)|"
     r"(?:(?:can|could|would|will) you |please |i (?:need|want|would like) (?:to |you to )?|help me )*"
     r"(?:set|add|make|create|schedule|put|give me|i need|i want|new|open|start|set up|make me) (?:up )?"
     r"(?:a |an |the |another |my )?(?:new )?(?:reminder|alarm|timer|notification)(?: for me)?(?: up)?"
     r"(?:,? (?:to |that |for |about |of |at |in |on )?(?P<text2>.*))?|"
-    r"(?:do not|do not) let me forget (?:to |about )?(?P<text3>.+)|wake me(?: up)? (?P<text4>(?:at|in|tomorrow).*)|"
-    r"i (?:need|want|would like) (?:to be|to get) (?:reminded|notified|woken) (?:to |about |of )?(?P<text5>.*)|"
+    r"(?:do not|do not) let me forget (?:to |about )?(?P<text3>.+)|wake me(?: up)? (?P<text4>(?:at|in|tomorr"
+    r"ow).*)|"
+    r"i (?:need|want|would like) (?:to be|to get) (?:reminded|notified|woken) (?:to |about |of )?(?P<text5>."
+    r"*)|"
     r"(?:set|start) (?:a |the )?(?P<d>.+?) (?:timer|alarm|countdown)(?P<text6>.*)"
 )
 # "remind me what we discussed": asks to recall, not to schedule.
 _LEAD_WHEN = re.compile(r"(?P<when>(?:in|at|on|every|each|tomorrow|tonight|next|this)\b.{1,40}?),? "
                         r"(?P<rest>(?:please )?remind me .+)")
 _REF_NOW = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
-_REMIND_NOT = re.compile(r"^(?:(?:can|could|would|will) you |please )*remind me (?:of |about )?(?:what|who|where|how|which|why|whether|if|the date|"
-                         r"the time|my name|your)\b")
+_REMIND_NOT = re.compile(r"^(?:(?:can|could|would|will) you |please )*remind me (?:of |about )?(?:what|who|w"
+                         r"here|how|which|why|whether|if|"
+                         r"when|the date|the invoice|"
+                         r"the time|my name|your|the (?:tasks|things|items)|my (?:list|tasks|todo|reminders)"
+                         r")\b")
 _REMIND_LIST = re.compile(
-    r"(?:what|which) (?:are |is |were )?(?:all )?(?:my |the |the items on my |on my |in my |the things on my )?"
-    r"(?:current )?(?:reminders|reminder list|list of reminders)(?: (?:do i have|have i (?:got|set)|did i (?:set|make|have)"
+    r"(?:what|which) (?:are |is |were )?(?:all )?(?:my |the |the items on my |on my |in my |the things on my"
+    r" )?"
+    r"(?:current )?(?:reminders|reminder list|list of reminders)(?: (?:do i have|have i (?:got|set)|did i (?"
+    r":set|make|have)"
     r"|i have(?: set)?|are there|for (?:today|tomorrow|this week)|today))*|"
-    r"(?:what|which) reminders (?:do i have|have i (?:got|set)|did i (?:set|make|have)|i have|are (?:set|there))"
+    r"(?:what|which) reminders (?:do i have|have i (?:got|set)|did i (?:set|make|have)|i have|are (?:set|the"
+    r"re))"
     r"(?: (?:set|today|for today|up))*|(?:read|list|show|repeat|check|go (?:over|through)|read back|read out|"
     r"walk me through|iterate|review|see|hear|get)(?: me| back)?(?: to me)? (?:all )?(?:of )?(?:my |the )?"
-    r"(?:current )?(?:reminders|reminder list|list of reminders)(?: list)?(?: (?:to me|back|please|for me|today))*|"
+    r"(?:current )?(?:reminders|reminder list|list of reminders)(?: list)?(?: (?:to me|back|please|for me|to"
+    r"day))*|"
     r"(?:all )?(?:my |the )?(?:current )?(?:reminders|reminder list|list of reminders)|"
-    r"what is (?:now |currently )?(?:on|in) (?:my |the )?(?:reminder list|list of reminders|reminders(?: list)?)"
+    r"what is (?:now |currently )?(?:on|in) (?:my |the )?(?:reminder list|list of reminders|reminders(?: lis"
+    r"t)?)"
     r"(?: today)?|do i have any reminders(?: set| today| for today| for tomorrow)?|"
-    r"(?:what|which) (?:things |items )?(?:did i (?:want|ask you|ask) to (?:remember|be reminded (?:of|about))|"
+    r"(?:what|which) (?:things |items )?(?:did i (?:want|ask you|ask) to (?:remember|be reminded (?:of|about"
+    r"))|"
     r"have i asked you to remind me(?: of| about)?)|any reminders|"
-    r"(?:what|which) (?:items |things )?(?:are|is) (?:on|in) (?:my |the )?(?:reminders?|list of reminders)(?: list)?|"
-    r"(?:what|which) (?:items |things )?(?:do i have|have i got|did i (?:put|add|list|include)) (?:on|in) (?:my |the )?"
+    r"(?:what|which) (?:items |things )?(?:are|is) (?:on|in) (?:my |the )?(?:reminders?|list of reminders)(?"
+    r": list)?|"
+    r"(?:what|which) (?:items |things )?(?:do i have|have i got|did i (?:put|add|list|include)) (?:on|in) (?"
+    r":my |the )?"
     r"(?:reminders?(?: list)?|list of reminders)|(?:the )?items on my (?:reminders?|reminder list)"
 )
 _REMIND_CHECK = re.compile(
-    r"(?:is|are) (?P<q1>.+?) (?:already )?(?:on|in) (?:my |the )?(?:list of reminders?|reminders?(?: list)?)(?: currently)?|"
+    r"(?:is|are) (?P<q1>.+?) (?:already )?(?:on|in) (?:my |the )?(?:list of reminders?|reminders?(?: list)?)"
+    r"(?: currently)?|"
     r"(?:is there|do i have|did i (?:set|set up|request|add|make|create)) (?:a |any )?reminders? (?:set )?"
     r"(?:for|to|about|that) (?P<q2>.+?)(?: on my list)?|check my reminders (?:for|to see if) (?P<q3>.+)"
 )
 _LIST_NAME = r"(?P<list>todo|shopping|grocery|groceries|[a-z]+(?: [a-z]+)?)"
-_LIST_REF = rf"(?:my |the |our )?(?:{_LIST_NAME} list|list of (?P<list2>things to do|tasks|chores|todos?)|(?P<list3>todo|tasks|chores)(?: list)?)"
+_LIST_REF = (rf"(?:my |the |our )?(?:{_LIST_NAME} list|list of (?P<list2>things to do|tasks|chores|todos?)|(?"
+             rf"P<list3>todo|tasks|chores)(?: list)?)")
 _TASK_LIST = _alts(
-    rf"(?:what|which) (?:items |things |tasks )?(?:is|are) (?:on|in) {_LIST_REF}(?: (?:today|for today|right now|now))*",
-    r"(?:read|list|show|repeat|go (?:over|through)|read back|read out|walk me through|iterate|review|see|hear|"
-    r"get|open|check|display)(?: me| back)?(?: to me)? (?:all |everything |the items |the tasks )?(?:on |in |of )?"
+    rf"(?:what|which) (?:items |things |tasks )?(?:is|are) (?:on|in) {_LIST_REF}(?: (?:today|for today|right"
+    rf" now|now))*",
+    r"(?:read|list|show|repeat|go (?:over|through)|read back|read out|walk me through|iterate|review|see|hea"
+    r"r|"
+    r"open|check|display)(?: me| back)?(?: to me)? (?:all |everything |the items |the tasks )?(?:on |in |of "
+    r")?"
     rf"{_LIST_REF}(?: (?:to me|back|please|for me|today|items|out loud))*",
     rf"{_LIST_REF}(?: items)?",
     rf"what (?:does|do) {_LIST_REF} (?:look like|say|have on it|contain|consist of)(?: today)?",
@@ -137,6 +227,8 @@ _TASK_LIST = _alts(
     r"(?: today| tomorrow)?",
     rf"what (?:is|do i have) (?:on|in) {_LIST_REF}(?: (?:today|for today|right now|now))*",
     r"(?:what are )?(?:my |the )?tasks for today(?: what are they)?|what (?:are )?my tasks(?: for today)?|"
+    r"what (?:else )?do (?:i|we) (?:still )?need to (?:buy|get|pick up)(?: at the (?:store|shops|supermarket"
+    r"))?|"
     r"what tasks do i have(?: today)?",
     rf"what (?:things|items) (?:do i have|are there) (?:on|in) {_LIST_REF}",
 )
@@ -144,7 +236,8 @@ _TASK_CHECK = _alts(rf"(?:is|are|do i have|did i (?:put|add)|have i (?:put|added
                          rf"(?:already )?(?:on|in|to) {_LIST_REF}(?: (?:today|right now|already))*")
 _TASK_ADD = _alts(
     r"(?:(?:can|could|would|will) you |please |i (?:need|want) (?:you )?to |go ahead and |can i )*"
-    r"(?:add|put|write|stick|place|include|jot down|note down|save|append) (?P<task>.+?) (?:to|on|onto|in|into) "
+    r"(?:add|put|write|stick|place|include|jot down|note down|save|append) (?P<task>.+?) (?:to|on|onto|in|in"
+    r"to) "
     rf"{_LIST_REF}",
     rf"{_LIST_REF} add (?P<task>.+)",
 )
@@ -159,28 +252,37 @@ _TASK_DONE = _alts(
 )
 _TASK_CLEAR = _alts(
     r"(?:(?:can|could|would|will) you |please |i (?:need|want) (?:you )?to |go ahead and )*"
-    r"(?:clear|empty|wipe|blank out|reset|erase|delete|remove)(?: out)? (?:all (?:items |tasks |of |the items )?"
-    rf"(?:on |in |from )?|everything (?:on |in |from )?|all the (?:items|tasks) (?:on |in |from ))?{_LIST_REF}"
+    r"(?:clear|empty|wipe|blank out|reset|erase|delete|remove)(?: out)? (?:all (?:items |tasks |of |the item"
+    r"s )?"
+    rf"(?:on |in |from )?|everything (?:on |in |from )?|all the (?:items|tasks) (?:on |in |from ))?"
+    rf"{_LIST_REF}"
     r"(?: (?:out|completely))?",
     rf"make {_LIST_REF} (?:blank|empty)",
 )
-_COMPOUND = re.compile(r"\b(?:and|then) (?:add|remove|delete|put|take|erase|cross|mark|also)\b|\binstead\b")
+_BUY_Q = re.compile(r"\bneed to (?:buy|get|pick up)\b")
+_COMPOUND = re.compile(r"\b(?:and|then) (?:add|remove|delete|put|take|erase|cross|mark|also)\b|\binstead\b|"
+                       r"\bif not\b|\beverything\b|\border\b|^(?:\w+ )*?(?:add|put) (?:in|on|to|for|from) ")
 _LIST_ALIASES = {"to do": "todo", "todos": "todo", "things to do": "todo", "tasks": "todo", "task": "todo",
                  "chores": "todo", "chore": "todo", "groceries": "shopping", "grocery": "shopping",
                  "things i have to do": "todo", "errand": "todo", "errands": "todo"}
-_BAD_LIST = frozenset({"reminder", "reminders", "reminder's", "calendar", "order", "playlist", "play", "reading", "wish", "bucket", "mailing", "contact", "contacts", "black",
-                       "guest", "wait", "waiting", "song", "music", "friend", "friends", "email"})
+_BAD_LIST = _words(
+    "my the our a this that your his her their reminder reminders reminder's calendar order playlist "
+    "play reading wish bucket mailing contact contacts black guest wait waiting song music friend "
+    "friends email "
+)
 
 
 def _list_name(m: re.Match[str]) -> str | None:
     gd = m.groupdict()
     raw = gd.get("list") or gd.get("list2") or gd.get("list3") or "todo"
     name = _LIST_ALIASES.get(raw, raw)
-    return None if name in _BAD_LIST else name
+    return None if name in _BAD_LIST or any(w in _BAD_LIST for w in name.split()) else name
 
 
 def _clean_name(value: str) -> str | None:
     value = value.strip(" .,!'\"")
+    if value.islower():
+        value = value.title()  # chat is often typed in lower case; names are not
     low = value.lower()
     if not value or low in _NOT_NAME or low.split()[0] in _NOT_NAME or any(ch.isdigit() for ch in value):
         return None
@@ -189,19 +291,39 @@ def _clean_name(value: str) -> str | None:
 
 def match_facts(core: str, cased: str) -> Candidate | None:
     q = unwrap_ask(core)
+    m = _NAME_CHECK.fullmatch(q)
+    if m:
+        value = _clean_name(m["v1"] or m["v2"] or m["v3"] or "")
+        if value:
+            return Candidate("recall", STRONG, {"subject": "name", "check": value})
     if _NAME_Q.fullmatch(q) or _NAME_Q.fullmatch(core):
         return Candidate("recall", FULL, {"subject": "name"})
     m = _full(_CALL_ME, core)
     if m:
         offset = len(cased) - len(core)
-        value = _clean_name(cased[m.start("value") + offset: m.end("value") + offset] if offset >= 0 else m["value"])
+        raw = cased[m.start("value") + offset: m.end("value") + offset] if offset >= 0 else m["value"]
+        value = _clean_name(raw)
         if value is None:
             return Candidate("remember", STRONG, {"subject": "name"}, answerable=False)
         return Candidate("remember", FULL, {"subject": "name", "value": value})
+    m = _CALL_ME_TAIL.search(core)
+    if m and _clean_name(m["value"]) and not _QUESTION_START.match(core):
+        offset = len(cased) - len(core)
+        raw = cased[m.start("value") + offset: m.end("value") + offset] if offset >= 0 else m["value"]
+        value = _clean_name(raw)
+        if value:
+            return Candidate("remember", STRONG, {"subject": "name", "value": value})
+    m = _I_AM.fullmatch(core) or _I_AM.fullmatch(core.replace("my name ", "", 1))
+    if m and m["value"] not in _NOT_NAME_I_AM and not _ADJ_SUFFIX.search(m["value"]) and len(m["value"]) > 1:
+        offset = len(cased) - len(core)
+        value = cased[m.start("value") + offset: m.end("value") + offset] if offset >= 0 else m["value"]
+        return Candidate("remember", STRONG, {"subject": "name", "value": _clean_name(value) or value})
     m = _ZONE_FACT.fullmatch(core)
     if m:
         zone = validate_zone(m["value"])
-        ents: dict[str, object] = {"subject": "time zone", "value": m["value"]}
+        offset = len(cased) - len(core)
+        raw = cased[m.start("value") + offset: m.end("value") + offset] if offset >= 0 else m["value"]
+        ents: dict[str, object] = {"subject": "time zone", "value": raw}
         if zone:
             ents["timezone"] = zone
             ents["value"] = zone
@@ -214,7 +336,10 @@ def match_memory(core: str, cased: str) -> Candidate | None:
     def span(m: re.Match[str], g: str) -> str:
         return (cased[m.start(g) + offset: m.end(g) + offset] if offset >= 0 else m[g]).strip(" .,!\"")
     m = _REMEMBER.fullmatch(core)
-    if m and not re.match(r"(?:please )?(?:remember|do not forget) (?:to|when|what|how|who|where|if|whether)\b",
+    if m and (len(m["fact"].split()) < 2 or _NEGATED.search(m["fact"])):
+        m = None  # "remember me?", "remember that it is not ..." need a person to read them
+    if m and not re.match(r"(?:please )?(?:remember|do not forget) (?:to|when|what|how|who|where|if|whether)"
+                          r"\b",
                           core):
         fact = span(m, "fact")
         f = _FACT.fullmatch(fact.lower())
@@ -222,9 +347,11 @@ def match_memory(core: str, cased: str) -> Candidate | None:
         if f:
             ents["subject"] = f["subject"]
             ents["value"] = span(m, "fact")[f.start("value"):].strip()
-        return Candidate("remember", FULL, ents)
+        # "please note that i will be travelling" is a notice, not a fact to store; only "remember" is sure.
+        sure = bool(f) or core.startswith(("remember", "please remember", "memorize", "keep in mind"))
+        return Candidate("remember", FULL if sure else WEAK, ents, answerable=sure, full=sure)
     m = _GENERIC_MY.fullmatch(core)
-    if m and m["value"] not in ("what", "who", "where", "when", "how"):
+    if m and m["value"] not in ("what", "who", "where", "when", "how") and not _NEGATED.search(m["value"]):
         subject = m["subject"]
         return Candidate("remember", STRONG if subject in _SAFE_SUBJECTS else WEAK,
                          {"subject": subject, "value": span(m, "value")},
@@ -236,11 +363,12 @@ def match_memory(core: str, cased: str) -> Candidate | None:
         safe = subject in _SAFE_SUBJECTS
         return Candidate("recall", STRONG if safe else WEAK, {"subject": subject}, answerable=safe, full=safe)
     m = _FORGET.fullmatch(core)
-    if m and core.startswith(("forget", "please forget", "stop remembering", "do not remember", "you can forget")):
+    if m and core.startswith(_FORGET_STARTS):
         subject = (m["subject"] or m["s2"] or "").strip()
         # Only facts we could have been told are safe to drop without asking: "forget my birthday".
-        known = subject in _SAFE_SUBJECTS or bool(re.search(r"\b(?:what i told you|you know about|that my)\b", core))
-        return Candidate("forget", STRONG if known else WEAK, {"subject": subject}, answerable=known, full=known)
+        known = subject in _SAFE_SUBJECTS or bool(_TOLD_YOU.search(core))
+        return Candidate("forget", STRONG if known else WEAK, {"subject": subject},
+                         answerable=known, full=known)
     return None
 
 
@@ -259,10 +387,13 @@ def match_reminders(core: str, cased: str) -> Candidate | None:
         return Candidate("reminder_set", WEAK, answerable=False, full=False)
     m = _REMIND_SET.fullmatch(core)
     if m:
-        group = next((g for g in ("text", "text2", "text3", "text4", "text5", "text6") if m[g] is not None), None)
+        group = next((g for g in _TEXT_GROUPS if m[g] is not None), None)
         text = (m[group] or "") if group else ""
         start, end = m.span(group) if group else (len(core), len(core))
-        return Candidate("reminder_set", FULL, {"_text_span": (start, end), "text": text.strip()})
+        ents: dict[str, object] = {"_text_span": (start, end), "text": text.strip()}
+        if lead:
+            ents["_core"] = (core, cased)  # spans refer to the reordered text
+        return Candidate("reminder_set", FULL, ents)
     if re.search(r"\bremind(?:er)?s?\b", core):
         return Candidate("reminder_set" if "remind me" in core else "reminder_list", WEAK,
                          answerable=False, full=False)
@@ -288,12 +419,13 @@ def match_tasks(core: str, cased: str) -> Candidate | None:
     m = _full(_TASK_CHECK, q)
     if m:
         name = _list_name(m)
-        return Candidate("task_list", STRONG, {"list": name or "todo", "query": span(m, "task")},
-                         answerable=name is not None)
+        if name is not None and not compound:
+            return Candidate("task_list", STRONG, {"list": name, "query": span(m, "task")})
     m = _full(_TASK_LIST, q) or _full(_TASK_LIST, core)
     if m:
-        name = _list_name(m)
-        return Candidate("task_list", FULL, {"list": name or "todo"}, answerable=name is not None)
+        name = "shopping" if _BUY_Q.search(q) else _list_name(m)
+        if name is not None:
+            return Candidate("task_list", FULL, {"list": name})
     if re.search(r"\b(?:todo|to do list|shopping list)\b", core):
         return Candidate("task_list", WEAK, answerable=False, full=False)
     return None

@@ -47,7 +47,8 @@ _DAY_RX = re.compile(
     rf"{'|'.join(ORDINALS)})(?:st|nd|rd|th)?)\b"
 )
 _DOM_RX = re.compile(rf"\b(?:on )?the (?P<dom>\d{{1,2}}|{'|'.join(ORDINALS)})(?:st|nd|rd|th)\b")
-_PART_DAY_RX = re.compile(r"\b(?:in the |this |tomorrow |at )?(?P<p>morning|afternoon|evening|night|tonight)\b")
+_PART_DAY_RX = re.compile(r"\b(?:in the |this |tomorrow |at )?(?P<p>morning|afternoon|evening|night|tonight)"
+                          r"\b")
 _RECUR_RX = re.compile(
     r"\b(?:(?:every|each) (?:single )?(?P<unit>day|weekday|weekend|week|month|morning|evening|night|"
     rf"{'|'.join(WEEKDAYS)})s?|(?P<adv>daily|weekly|monthly|nightly|hourly)|on (?P<wds>weekdays|weekends)|"

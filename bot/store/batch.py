@@ -19,9 +19,10 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 
+from bot.store import sqlite_fast
 from bot.store.tables import metadata
 
 log = structlog.get_logger("thinklio.store")
@@ -45,20 +46,23 @@ class Update:
 
 
 Op = Insert | Update
-ConnectionCall = Callable[[AsyncConnection], Awaitable[Any]]
+Work = Callable[[Connection], Any]
 
 
 @dataclass(slots=True)
 class _Unit:
     ops: Sequence[Op] = ()
     guard: Insert | None = None
-    call: ConnectionCall | None = None
+    work: Work | None = None
     future: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
 class WriteBatcher:
-    def __init__(self, engine: AsyncEngine, *, max_batch: int = 2000) -> None:
-        self._engine = engine
+    """Queues units and commits them in groups through `transaction`, which runs a sync function of a
+    `Connection` inside one database transaction (on the store's writer thread, or via `run_sync`)."""
+
+    def __init__(self, transaction: Callable[[Work], Awaitable[Any]], *, max_batch: int = 2000) -> None:
+        self._transaction = transaction
         self._max_batch = max_batch
         self._pending: list[_Unit] = []
         self._wakeup = asyncio.Event()
@@ -69,6 +73,7 @@ class WriteBatcher:
 
     def start(self) -> None:
         if self._task is None:
+            self._closing = False
             self._task = asyncio.create_task(self._loop(), name="store-writer")
 
     async def close(self) -> None:
@@ -82,9 +87,9 @@ class WriteBatcher:
         """Commit `guard` and `ops` together. False (and nothing written) when the guard row conflicts."""
         return bool(await self._enqueue(_Unit(ops=ops, guard=guard)))
 
-    async def run(self, call: ConnectionCall) -> Any:
-        """Run `call(conn)` inside the next transaction (in a savepoint of its own) and return its result."""
-        return await self._enqueue(_Unit(call=call))
+    async def run(self, work: Work) -> Any:
+        """Run `work(conn)` inside the next transaction (in a savepoint of its own) and return its result."""
+        return await self._enqueue(_Unit(work=work))
 
     def _enqueue(self, unit: _Unit) -> asyncio.Future[Any]:
         if self._closing:
@@ -108,8 +113,7 @@ class WriteBatcher:
 
     async def _flush(self, batch: list[_Unit]) -> None:
         try:
-            async with self._engine.begin() as conn:
-                results = await self._apply(conn, batch, savepoints=True)
+            results = await self._transaction(lambda conn: _apply(conn, batch))
         except Exception as exc:  # one bad unit must not sink the others: retry them one by one
             if len(batch) > 1:
                 log.warning("batch_flush_failed", units=len(batch), error=str(exc))
@@ -128,76 +132,89 @@ class WriteBatcher:
             else:
                 unit.future.set_result(result)
 
-    async def _apply(self, conn: AsyncConnection, batch: list[_Unit], *, savepoints: bool) -> list[Any]:
-        results: list[Any] = [True] * len(batch)
-        for index, unit in enumerate(batch):
-            if unit.call is None:
-                continue
-            if not savepoints or len(batch) == 1:
-                results[index] = await unit.call(conn)
-                continue
-            try:
-                async with conn.begin_nested():
-                    results[index] = await unit.call(conn)
-            except Exception as exc:
-                results[index] = exc
 
-        guarded = [(i, u.guard) for i, u in enumerate(batch) if u.guard is not None]
-        if guarded:
-            inserted = await self._insert_guards(conn, [g for _, g in guarded])
-            for (index, _guard), ok in zip(guarded, inserted, strict=True):
-                if not ok:
-                    results[index] = False
+def _apply(conn: Connection, batch: list[_Unit]) -> list[Any]:
+    results: list[Any] = [True] * len(batch)
+    for index, unit in enumerate(batch):
+        if unit.work is None:
+            continue
+        if len(batch) == 1:
+            results[index] = unit.work(conn)
+            continue
+        try:
+            with conn.begin_nested():
+                results[index] = unit.work(conn)
+        except Exception as exc:
+            results[index] = exc
 
-        ops = [
-            op for index, unit in enumerate(batch)
-            if unit.call is None and results[index] is not False
-            for op in unit.ops
-        ]
-        await execute_ops(conn, ops)
-        return results
+    guarded = [(i, u.guard) for i, u in enumerate(batch) if u.guard is not None]
+    if guarded:
+        inserted = _insert_guards(conn, [g for _, g in guarded if g is not None])
+        for (index, _guard), ok in zip(guarded, inserted, strict=True):
+            if not ok:
+                results[index] = False
 
-    async def _insert_guards(self, conn: AsyncConnection, guards: list[Insert]) -> list[bool]:
-        """Insert-or-ignore each guard row; report which rows this batch wrote (ids are fresh per call)."""
-        dialect = conn.dialect.name
-        by_table: dict[str, list[Insert]] = {}
-        for guard in guards:
-            by_table.setdefault(guard.table.name, []).append(guard)
-        written: set[str] = set()
-        for rows in sorted(by_table.values(), key=lambda r: _TABLE_ORDER[r[0].table.name]):
-            table = rows[0].table
-            insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-            await conn.execute(insert.on_conflict_do_nothing(), [r.row for r in rows])
-            ids = [r.row["id"] for r in rows]
-            found = await conn.execute(select(table.c.id).where(table.c.id.in_(ids)))
-            written.update(found.scalars())
-        return [g.row["id"] in written for g in guards]
+    ops = [
+        op for index, unit in enumerate(batch)
+        if unit.work is None and results[index] is not False
+        for op in unit.ops
+    ]
+    execute_ops(conn, ops)
+    return results
 
 
-async def execute_ops(conn: AsyncConnection, ops: Sequence[Op]) -> None:
+def _insert_guards(conn: Connection, guards: list[Insert]) -> list[bool]:
+    """Insert-or-ignore each guard row; report which rows this batch wrote (ids are fresh per call)."""
+    dialect = conn.dialect.name
+    by_table: dict[str, list[Insert]] = {}
+    for guard in guards:
+        by_table.setdefault(guard.table.name, []).append(guard)
+    written: set[str] = set()
+    for rows in sorted(by_table.values(), key=lambda r: _TABLE_ORDER[r[0].table.name]):
+        table = rows[0].table
+        ids = [r.row["id"] for r in rows]
+        if dialect == "sqlite":
+            for columns, group in _by_columns(rows).items():
+                sqlite_fast.insert_many(conn, table, columns, group, ignore_conflicts=True)
+            written.update(sqlite_fast.existing_ids(conn, table, ids))
+            continue
+        conn.execute(postgresql.insert(table).on_conflict_do_nothing(), [r.row for r in rows])
+        written.update(conn.execute(select(table.c.id).where(table.c.id.in_(ids))).scalars())
+    return [g.row["id"] in written for g in guards]
+
+
+def _by_columns(rows: list[Insert]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for op in rows:
+        groups.setdefault(tuple(op.row), []).append(op.row)
+    return groups
+
+
+def execute_ops(conn: Connection, ops: Sequence[Op]) -> None:
     """Inserts grouped per table and column set, in foreign-key order; then updates, grouped likewise."""
-    await _execute_inserts(conn, [op for op in ops if isinstance(op, Insert)])
-    await _execute_updates(conn, [op for op in ops if isinstance(op, Update)])
-
-
-async def _execute_inserts(conn: AsyncConnection, inserts: list[Insert]) -> None:
-    groups: dict[tuple[str, tuple[str, ...]], list[Insert]] = {}
-    for op in inserts:
-        groups.setdefault((op.table.name, tuple(op.row)), []).append(op)
-    for (_name, _), ops in sorted(groups.items(), key=lambda item: _TABLE_ORDER[item[0][0]]):
-        await conn.execute(ops[0].table.insert(), [op.row for op in ops])
-
-
-async def _execute_updates(conn: AsyncConnection, updates: list[Update]) -> None:
-    groups: dict[tuple[str, tuple[str, ...]], list[Update]] = {}
-    for op in updates:
-        groups.setdefault((op.table.name, tuple(op.values)), []).append(op)
-    for (_, columns), ops in groups.items():
-        table = ops[0].table
+    inserts: dict[tuple[str, tuple[str, ...]], list[Insert]] = {}
+    updates: dict[tuple[str, tuple[str, ...]], list[Update]] = {}
+    for op in ops:
+        if isinstance(op, Insert):
+            inserts.setdefault((op.table.name, tuple(op.row)), []).append(op)
+        else:
+            updates.setdefault((op.table.name, tuple(op.values)), []).append(op)
+    raw = conn.dialect.name == "sqlite"
+    for (_, columns), group in sorted(inserts.items(), key=lambda item: _TABLE_ORDER[item[0][0]]):
+        table = group[0].table
+        if raw:
+            sqlite_fast.insert_many(conn, table, columns, [op.row for op in group])
+        else:
+            conn.execute(table.insert(), [op.row for op in group])
+    for (_, columns), group in updates.items():
+        table = group[0].table
+        if raw:
+            sqlite_fast.update_many(conn, table, columns, [(op.row_id, op.values) for op in group])
+            continue
         statement = (
             update(table)
             .where(table.c.id == bindparam("row_id_"))
             .values({column: bindparam(f"v_{column}") for column in columns})
         )
-        params = [{"row_id_": op.row_id, **{f"v_{k}": v for k, v in op.values.items()}} for op in ops]
-        await conn.execute(statement, params)
+        conn.execute(statement, [{"row_id_": op.row_id, **{f"v_{k}": v for k, v in op.values.items()}}
+                                 for op in group])

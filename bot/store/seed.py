@@ -5,21 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from bot.ids import new_id
 from bot.store import tables as t
 from config.catalogue import AccountSeed
 
 
-async def seed_catalogue(conn: AsyncConnection, catalogue: tuple[AccountSeed, ...], now: datetime) -> int:
+def seed_catalogue(conn: Connection, catalogue: tuple[AccountSeed, ...], now: datetime) -> int:
     """Returns how many rows were created."""
     created = 0
     for account_seed in catalogue:
-        account_id = await conn.scalar(select(t.account.c.id).where(t.account.c.slug == account_seed.slug))
+        account_id = conn.scalar(select(t.account.c.id).where(t.account.c.slug == account_seed.slug))
         if account_id is None:
             account_id = new_id("acc")
-            await conn.execute(
+            conn.execute(
                 t.account.insert().values(
                     id=account_id, slug=account_seed.slug, name=account_seed.name, status="active",
                     created_at=now,
@@ -28,12 +28,12 @@ async def seed_catalogue(conn: AsyncConnection, catalogue: tuple[AccountSeed, ..
             created += 1
         agent_ids: dict[str, str] = {}
         for agent_seed in account_seed.agents:
-            agent_id = await conn.scalar(
+            agent_id = conn.scalar(
                 select(t.agent.c.id).where(t.agent.c.account_id == account_id, t.agent.c.slug == agent_seed.slug)
             )
             if agent_id is None:
                 agent_id = new_id("agt")
-                await conn.execute(
+                conn.execute(
                     t.agent.insert().values(
                         id=agent_id, account_id=account_id, slug=agent_seed.slug, name=agent_seed.name,
                         system_prompt=agent_seed.system_prompt, status="active",
@@ -43,9 +43,9 @@ async def seed_catalogue(conn: AsyncConnection, catalogue: tuple[AccountSeed, ..
                 created += 1
             agent_ids[agent_seed.slug] = agent_id
         for channel_seed in account_seed.channels:
-            exists = await conn.scalar(select(t.channel.c.id).where(t.channel.c.slug == channel_seed.slug))
+            exists = conn.scalar(select(t.channel.c.id).where(t.channel.c.slug == channel_seed.slug))
             if exists is None:
-                await conn.execute(
+                conn.execute(
                     t.channel.insert().values(
                         id=new_id("chn"), slug=channel_seed.slug, type=channel_seed.type, account_id=account_id,
                         agent_id=agent_ids[channel_seed.agent], status="active", config={}, created_at=now,
@@ -58,8 +58,8 @@ async def seed_catalogue(conn: AsyncConnection, catalogue: tuple[AccountSeed, ..
 PLATFORM_DEFAULTS = {"status": "online", "revision": "0"}
 
 
-async def seed_platform_state(conn: AsyncConnection, now: datetime) -> None:
-    present = set((await conn.execute(select(t.platform_state.c.key))).scalars())
+def seed_platform_state(conn: Connection, now: datetime) -> None:
+    present = set((conn.execute(select(t.platform_state.c.key))).scalars())
     for key, value in PLATFORM_DEFAULTS.items():
         if key not in present:
-            await conn.execute(t.platform_state.insert().values(key=key, value=value, updated_at=now))
+            conn.execute(t.platform_state.insert().values(key=key, value=value, updated_at=now))

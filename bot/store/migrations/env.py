@@ -1,4 +1,5 @@
-"""Alembic environment: runs migrations on the async engine named by the config's `sqlalchemy.url`."""
+"""Alembic environment: migrates the database named by the config's `sqlalchemy.url` (SQLite through the
+stdlib driver, anything else through its async driver)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import asyncio
 
 from alembic import context
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.store.database import create_engine
+from bot.store.database import is_sqlite, sqlite_engine
 from bot.store.tables import metadata
 
 config = context.config
@@ -24,8 +26,8 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def _run_async() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+async def _run_async(url: str) -> None:
+    engine = create_async_engine(url)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)
@@ -34,6 +36,20 @@ async def _run_async() -> None:
         await engine.dispose()
 
 
-if context.is_offline_mode():
-    raise SystemExit("offline migrations are not supported; run `python run.py migrate`")
-asyncio.run(_run_async())
+def _main() -> None:
+    if context.is_offline_mode():
+        raise SystemExit("offline migrations are not supported; run `python run.py migrate`")
+    url = config.get_main_option("sqlalchemy.url")
+    if is_sqlite(url):
+        engine = sqlite_engine(url)
+        try:
+            with engine.connect() as connection:
+                _run(connection)
+                connection.commit()
+        finally:
+            engine.dispose()
+    else:
+        asyncio.run(_run_async(url))
+
+
+_main()
