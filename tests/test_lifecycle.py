@@ -87,7 +87,9 @@ async def test_start_up_resumes_unstarted_and_closes_interrupted_work(settings: 
         assert resumed.status == "completed" and resumed.tier == "triage"
         closed = await _interaction(restarted, cut_off)
         assert closed.status == "interrupted"
-        reply = await restarted.services.db.one(select(t.message.c.text).where(t.message.c.id == closed.reply_message_id))
+        reply = await restarted.services.db.one(
+            select(t.message.c.text).where(t.message.c.id == closed.reply_message_id)
+        )
         assert reply is not None and "restarted" in reply.text
     finally:
         await restarted.stop()
