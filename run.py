@@ -129,9 +129,21 @@ def _migrate(settings: Settings) -> int:
 
 
 def _triage(argv: list[str]) -> int:
-    from agents.triage.cli import main
+    import structlog
 
-    return main(argv)
+    from agents.triage import Triage
+    from agents.triage.cli import main
+    from bot.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level if settings.log_level != "info" else "warning", settings.log_format)
+    log = structlog.get_logger("thinklio.triage")
+    triage = Triage(
+        min_strength=settings.triage_min_strength, max_ambiguity=settings.triage_max_ambiguity,
+        on_parse=lambda r: log.info("triage", intent=r.intent, strength=r.strength, ambiguity=r.ambiguity,
+                                    direct=r.direct),
+    )
+    return main(argv, triage=triage)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -158,9 +170,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["triage"]:  # its own flags (--jsonl) go to its own parser untouched
+        return _triage(argv[1:])
     args = parser().parse_args(argv)
-    if args.command == "triage":
-        return _triage(args.rest)
     settings = _settings()
     from bot.logs import configure_logging
 

@@ -1,18 +1,160 @@
-"""Tier 3: the harness answers what triage does not.
+"""Tier 3, the harness: everything triage does not answer.
 
-No language model provider is wired in yet, so this route answers honestly that it cannot help and records
-the interaction as `unanswered` (error code `no_model`) rather than pretending.
+Assemble the context, call the model, run the tools it asks for (each with a timeout and within the agent's
+permission), loop until it answers or the step limit is reached. Every model call and tool call is a step
+with its duration, tokens and cost; the interaction's cost is their sum. Budgets are checked before the model
+is called at all.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
+from typing import Any
+
+import structlog
+
+from agents.context import ContextBuilder
+from agents.llm.base import ChatMessage, ProviderError, ToolCall, ToolSpec
+from agents.pricing import Prices
+from agents.tools import TRUST_RANK, Tool, ToolContext, ToolRegistry, validate_arguments
+from bot.budgets import Budgets
+from bot.directory import Directory
+from bot.metrics import Metrics
+from bot.store import tables as t
+from bot.store.batch import Update
+from bot.store.database import Database
 from bot.turn import Reply, Turn
+from config.settings import Settings
+
+log = structlog.get_logger("thinklio.harness")
 
 NO_MODEL = ("I can't answer that yet: no language model is configured on this server. "
             "I can tell you the time or the date, and /help lists what else I can do.")
+PROVIDER_DOWN = ("I couldn't get an answer from the language model just now ({reason}). "
+                 "Please try again in a moment.")
+OVER_BUDGET = "I can't use the language model right now: {reason}. An administrator can raise the budget."
+MAX_STEPS = ("I worked on this for {steps} steps without reaching an answer, so I stopped. "
+             "Try asking in a simpler or more specific way.")
+MAX_TOOL_RESULT_CHARS = 4000
 
 
-class UnconfiguredHarness:
+class Harness:
+    def __init__(self, *, provider: Any, tools: ToolRegistry, context: ContextBuilder, directory: Directory,
+                 budgets: Budgets, prices: Prices, db: Database, metrics: Metrics, settings: Settings,
+                 services: Any = None) -> None:
+        self._provider = provider
+        self._tools = tools
+        self._context = context
+        self._directory = directory
+        self._budgets = budgets
+        self._prices = prices
+        self._db = db
+        self._metrics = metrics
+        self._settings = settings
+        self.services = services  # set once the container exists; tools receive it
+
+    @property
+    def configured(self) -> bool:
+        return self._provider is not None
+
+    async def close(self) -> None:
+        if self._provider is not None:
+            await self._provider.close()
+
     async def __call__(self, turn: Turn) -> Reply:
-        turn.record("llm_call", None, status="error", error="no_model")
-        return Reply(NO_MODEL, tier="llm", status="unanswered", error_code="no_model")
+        if self._provider is None:
+            turn.record("llm_call", None, status="error", error="no_model")
+            return Reply(NO_MODEL, tier="llm", status="unanswered", error_code="no_model")
+        account = await self._directory.account(turn.channel.account_id)
+        reason = await self._budgets.exceeded(account, turn.user)
+        if reason is not None:
+            turn.record("budget", None, status="denied", error="budget_exceeded")
+            return Reply(OVER_BUDGET.format(reason=reason), tier="llm", status="rejected",
+                         error_code="budget_exceeded")
+        # Marked so that a restart in the middle of a model call closes the turn honestly instead of re-running it.
+        await self._db.write([Update(t.interaction, turn.interaction_id, {"status": "running"})])
+        try:
+            return await self._loop(turn)
+        finally:
+            cost = turn.cost_usd
+            self._budgets.add(account.id, turn.user.id, cost)
+            if cost:
+                self._metrics.interaction_cost.inc(cost)
+
+    async def _loop(self, turn: Turn) -> Reply:
+        assigned = await self._directory.agent_tools(turn.agent.id)
+        offered = [tool for name in sorted(assigned) if (tool := self._tools.get(name)) is not None]
+        specs: list[ToolSpec] = [tool.spec() for tool in offered]
+        messages = await self._context.messages(turn)
+        model = turn.agent.model or self._provider.default_model
+        for _ in range(self._settings.harness_max_steps):
+            started = time.perf_counter()
+            try:
+                result = await self._provider.chat(messages, specs, model=model,
+                                                   max_tokens=self._settings.llm_max_tokens)
+            except ProviderError as exc:
+                turn.record("llm_call", model, status="error", started=started,
+                            error=f"{exc.code}: {exc.message}"[:500])
+                log.warning("llm_call_failed", model=model, code=exc.code, error=exc.message)
+                return Reply(PROVIDER_DOWN.format(reason=exc.message), tier="llm", status="failed",
+                             error_code=exc.code)
+            seconds = time.perf_counter() - started
+            self._metrics.llm_call_duration.labels(result.model or model).observe(seconds)
+            cost = self._prices.cost(result.model or model, result.usage)
+            turn.record("llm_call", result.model or model, started=started, tokens_in=result.usage.tokens_in,
+                        tokens_out=result.usage.tokens_out, cost_usd=cost,
+                        detail={"tool_calls": [call.name for call in result.tool_calls]} if result.tool_calls else None)
+            log.info("step_completed", step="llm_call", duration_ms=round(seconds * 1000, 3),
+                     tokens_in=result.usage.tokens_in, tokens_out=result.usage.tokens_out, cost=cost)
+            if not result.tool_calls:
+                text = (result.text or "").strip()
+                if not text:
+                    return Reply("I'm sorry, I have no answer to that.", tier="llm", status="completed",
+                                 error_code="empty_answer")
+                return Reply(text, tier="llm")
+            messages.append(ChatMessage("assistant", result.text, tool_calls=result.tool_calls))
+            for call in result.tool_calls:
+                output = await self._run_tool(turn, call, assigned)
+                messages.append(ChatMessage("tool", output, tool_call_id=call.id, name=call.name))
+        return Reply(MAX_STEPS.format(steps=self._settings.harness_max_steps), tier="llm", status="completed",
+                     error_code="max_steps")
+
+    async def _run_tool(self, turn: Turn, call: ToolCall, assigned: dict[str, str]) -> str:
+        """Run one requested call and return what the model sees; every refusal or failure is a step too."""
+        started = time.perf_counter()
+        tool = self._tools.get(call.name)
+        if tool is None or call.name not in assigned:
+            turn.record("tool_call", call.name[:64], status="error", started=started, error="unknown_tool")
+            return f"error: there is no tool named {call.name!r}"
+        if TRUST_RANK[tool.trust] > TRUST_RANK.get(assigned[call.name], -1):
+            turn.record("tool_call", tool.name, status="denied", started=started, error="policy_denied",
+                        detail={"trust": tool.trust, "permission": assigned[call.name]})
+            return f"error: policy_denied: this agent may not use {tool.name!r} ({tool.trust} access needed)"
+        if call.arguments is None:
+            turn.record("tool_call", tool.name, status="error", started=started, error="bad_arguments")
+            return f"error: the arguments were not valid JSON: {call.arguments_error or call.raw_arguments!r}"
+        problem = validate_arguments(tool, call.arguments)
+        if problem is not None:
+            turn.record("tool_call", tool.name, status="error", started=started, error=f"bad_arguments: {problem}")
+            return f"error: {problem}"
+        return await self._execute(turn, tool, call.arguments, started)
+
+    async def _execute(self, turn: Turn, tool: Tool, arguments: dict[str, Any], started: float) -> str:
+        timeout = tool.timeout or self._settings.tool_timeout_seconds
+        try:
+            async with asyncio.timeout(timeout):
+                value = await tool.handler(ToolContext(turn, self.services), **arguments)
+        except TimeoutError:
+            turn.record("tool_call", tool.name, status="error", started=started, error="timeout")
+            return f"error: {tool.name} did not answer within {timeout:g} s"
+        except Exception as exc:  # a tool's failure is the model's information, not the turn's end
+            log.warning("tool_failed", tool=tool.name, error=str(exc))
+            turn.record("tool_call", tool.name, status="error", started=started, error=str(exc)[:500])
+            return f"error: {tool.name} failed: {exc}"
+        finally:
+            self._metrics.tool_duration.labels(tool.name).observe(time.perf_counter() - started)
+        turn.record("tool_call", tool.name, started=started, detail={"arguments": arguments})
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
+        return text[:MAX_TOOL_RESULT_CHARS]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 
@@ -15,7 +15,7 @@ from bot.turn import Reply, Turn
 
 log = structlog.get_logger("thinklio.triage")
 
-Capabilities = Callable[[Turn], list[tuple[str, str]]]
+Capabilities = Callable[[Turn], Awaitable[list[tuple[str, str]]]]
 
 
 def observe_triage(metrics: Metrics) -> Callable[[TriageResult], None]:
@@ -54,7 +54,7 @@ class TriageRoute:
         # A display name that is only the channel's id for the user is not a name to greet anyone by.
         name = turn.user.display_name if turn.user.display_name != turn.sender_external_id else None
         context = AnswerContext(now=now, tz=turn.timezone, agent_name=turn.agent.name,
-                                capabilities=self._capabilities(turn), user_name=name)
+                                capabilities=await self._capabilities(turn), user_name=name)
         text = answer(result, context)
         if text is None:
             return None

@@ -8,10 +8,15 @@ import structlog
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
-from agents.harness import UnconfiguredHarness
+from agents.context import ContextBuilder
+from agents.harness import Harness
+from agents.llm import Provider, build_provider
+from agents.pricing import Prices
+from agents.tools import default_tools
 from agents.triage import Triage
 from agents.triage_route import TriageRoute, observe_triage
 from bot.auth import ApiKeys
+from bot.budgets import Budgets
 from bot.clock import Clock, SystemClock
 from bot.commands import default_commands
 from bot.directory import Directory
@@ -43,7 +48,8 @@ TRIAGE_SKILLS = (
 
 class App:
     def __init__(self, settings: Settings, *, channels: ChannelBuilder | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, provider: Provider | None = None) -> None:
+        """`provider` replaces the one `THINKLIO_LLM_PROVIDER` names (tests use this)."""
         settings.ensure_data_dir()
         clock = clock or SystemClock()
         db = Database(settings.resolved_database_url, synchronous=settings.sqlite_synchronous,
@@ -54,15 +60,27 @@ class App:
         platform.on_invalidate(directory.invalidate)
         commands = default_commands()
 
-        def capabilities(turn: Turn) -> list[tuple[str, str]]:
-            return list(TRIAGE_SKILLS)
+        self.tools = tools = default_tools()
+
+        async def capabilities(turn: Turn) -> list[tuple[str, str]]:
+            assigned = await directory.agent_tools(turn.agent.id)
+            offered = [(name, tool.description) for name in sorted(assigned) if (tool := tools.get(name))]
+            return [*TRIAGE_SKILLS, *offered]
 
         triage = Triage(min_strength=settings.triage_min_strength, max_ambiguity=settings.triage_max_ambiguity,
                         on_parse=observe_triage(metrics))
+        self._harness = Harness(
+            provider=provider if provider is not None else build_provider(settings), tools=tools,
+            context=ContextBuilder(db, clock, history_tokens=settings.harness_history_tokens),
+            directory=directory,
+            budgets=Budgets(db, clock, account_default=settings.account_monthly_budget_usd,
+                            user_default=settings.user_monthly_budget_usd),
+            prices=Prices(settings.llm_prices), db=db, metrics=metrics, settings=settings,
+        )
         routes = [
             CommandRoute(commands, directory, platform, capabilities),
             TriageRoute(triage, directory, clock, capabilities, min_strength=settings.triage_min_strength),
-            UnconfiguredHarness(),
+            self._harness,
         ]
         pipeline = Pipeline(db=db, directory=directory, gates=build_gates(platform, directory), routes=routes,
                             metrics=metrics, clock=clock, settings=settings)
@@ -71,6 +89,7 @@ class App:
                                  pipeline=pipeline)
         self.web = web.Application(middlewares=[error_middleware(metrics)],
                                    client_max_size=settings.max_body_bytes)
+        self._harness.services = self.services
         install_routes(self.web, self.services)
         adapters = list(channels(self.services, self.web)) if channels else []
         self.services.channels = adapters
@@ -136,5 +155,6 @@ class App:
             except Exception as exc:
                 log.warning("channel_stop_failed", channel=adapter.type, error=str(exc))
         await s.pipeline.drain()
+        await self._harness.close()
         await s.db.close()
         log.info("app_stopped")

@@ -40,10 +40,11 @@ class Directory:
         self._users: LRU[str, UserRecord] = LRU(capacity)
         self._members: LRU[tuple[str, str], str] = LRU(capacity)
         self._conversations: LRU[tuple[str, str], ConversationRecord] = LRU(capacity)
+        self._agent_tools: dict[str, dict[str, str]] = {}
 
     def invalidate(self) -> None:
         for cache in (self._channels, self._agents, self._accounts, self._identities, self._users,
-                      self._members, self._conversations):
+                      self._members, self._conversations, self._agent_tools):
             cache.clear()
 
     # channels, agents, accounts -------------------------------------------------------------------------
@@ -75,6 +76,16 @@ class Directory:
             select(t.agent).where(t.agent.c.account_id == account_id, t.agent.c.slug == slug)
         )
         return None if row is None else record(AgentRecord, row)
+
+    async def agent_tools(self, agent_id: str) -> dict[str, str]:
+        """The agent's tool assignments: tool name -> permission (read, write or admin)."""
+        found = self._agent_tools.get(agent_id)
+        if found is None:
+            rows = await self._db.all(
+                select(t.agent_tool.c.tool, t.agent_tool.c.permission).where(t.agent_tool.c.agent_id == agent_id)
+            )
+            found = self._agent_tools[agent_id] = {row.tool: row.permission for row in rows}
+        return found
 
     async def account(self, account_id: str) -> AccountRecord:
         found = self._accounts.get(account_id)

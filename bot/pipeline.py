@@ -90,9 +90,11 @@ class Pipeline:
                                                "characters")
         key = (channel.id, inbound.external_id) if inbound.external_id else None
         user = await self._directory.identify(channel.type, inbound.sender, channel.account_id)
+        conversation = await self._conversation(channel, user, inbound)
+        # Checked after the awaits above and with none before the ticket is registered below, so concurrent
+        # redeliveries in this process always find the first one's ticket.
         if key is not None and (known := self._tickets.get(key)) is not None:
             return self._duplicate(known, channel, inbound, user)
-        conversation = await self._conversation(channel, user, inbound)
         retry_after = self._limiter.retry_after(user.id)
         if retry_after:
             raise ThinklioError("rate_limited", f"too many messages; try again in {retry_after:.0f} s",

@@ -12,6 +12,7 @@ class AccountRecord:
     slug: str
     name: str
     status: str
+    monthly_budget_usd: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class UserRecord:
     status: str
     timezone: str | None
     locale: str | None
+    monthly_budget_usd: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from bot.platform import PlatformState
 from bot.turn import Reply, Turn
 
 Route = Callable[[Turn], Awaitable[Reply | None]]
-Capabilities = Callable[[Turn], list[tuple[str, str]]]
+Capabilities = Callable[[Turn], Awaitable[list[tuple[str, str]]]]
 
 
 class CommandRoute:

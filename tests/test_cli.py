@@ -15,8 +15,10 @@ from tests.conftest import REPO
 from tests.helpers import post
 
 
-def run_cli(data_dir: Path, *args: str, stdin: str = "", timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "THINKLIO_DATA_DIR": str(data_dir), "THINKLIO_LOG_LEVEL": "warning"}
+def run_cli(data_dir: Path, *args: str, stdin: str = "", timeout: float = 60,
+            **variables: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "THINKLIO_DATA_DIR": str(data_dir), "THINKLIO_LOG_LEVEL": "warning",
+           "THINKLIO_LLM_PROVIDER": "none", **variables}
     env.pop("THINKLIO_DATABASE_URL", None)
     return subprocess.run([sys.executable, "run.py", *args], input=stdin, capture_output=True, text=True,
                           cwd=REPO, env=env, timeout=timeout)

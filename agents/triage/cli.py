@@ -31,14 +31,15 @@ def _run_jsonl(triage: Triage, stdin: TextIO, stdout: TextIO) -> None:
     stdout.flush()
 
 
-def main(argv: list[str], *, handled_intents: frozenset[str] = DIRECT_NOW, stdin: TextIO = sys.stdin,
-         stdout: TextIO = sys.stdout) -> int:
+def main(argv: list[str], *, handled_intents: frozenset[str] = DIRECT_NOW, triage: Triage | None = None,
+         stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    """`triage` (when given) is the configured parser; otherwise one with default thresholds."""
     parser = argparse.ArgumentParser(prog="triage",
                                      description="Classify chat messages with the triage rules.")
     parser.add_argument("--jsonl", action="store_true", help='read {"text": ...} lines from stdin')
     parser.add_argument("text", nargs="*", help="a message to classify")
     args = parser.parse_args(argv)
-    triage = Triage(handled_intents=handled_intents)
+    triage = triage or Triage(handled_intents=handled_intents)
     if args.jsonl:
         _run_jsonl(triage, stdin, stdout)
         return 0

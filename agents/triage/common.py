@@ -12,6 +12,23 @@ STRONG = 0.9     # whole message matched, but through a looser pattern
 WEAK = 0.55      # a keyword points at the intent; enough to name it, never to answer it
 
 
+def word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+def alternatives(*patterns: str) -> tuple[re.Pattern[str], ...]:
+    # Python's re forbids a group name twice in one pattern, so alternatives sharing names compile apart.
+    return tuple(re.compile(p) for p in patterns)
+
+
+def full_match(rxs: tuple[re.Pattern[str], ...], text: str) -> re.Match[str] | None:
+    for rx in rxs:
+        m = rx.fullmatch(text)
+        if m:
+            return m
+    return None
+
+
 @dataclass(slots=True)
 class Candidate:
     intent: str

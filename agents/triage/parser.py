@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from .common import Candidate, core_of, unwrap_ask
 from .normalise import normalise
 from .rules_chat import match_date, match_goodbye, match_greeting, match_help, match_thanks, match_time
-from .rules_memory import match_facts, match_memory, match_reminders, match_tasks
+from .rules_facts import match_facts, match_memory
+from .rules_lists import match_reminders, match_tasks
 from .vocab import match_help_question, match_list_read, match_name_question, match_social
 from .when import parse_when
 
@@ -115,7 +116,14 @@ _TASK_GATE = frozenset({"list", "todo", "tasks", "task", "chores", "chore", "err
                         "finished",
                         "completed", "tick", "cross", "buy"})
 _FACT_GATE = frozenset({"name", "names", "call", "called", "calling", "go", "zone", "timezone", "tz", "refer",
-                        "address", "am", "nickname", "known", "designation", "nym", "reference", "i", "me"})
+                        "address", "am", "nickname", "known", "designation", "nym", "reference", "speak",
+                        "talk", "referring", "addressing", "saved", "know"})
+_HELP_GATE = frozenset({
+    "ask", "asked", "help", "assist", "answer", "answering", "answers", "do", "know", "capabilities",
+    "abilities", "skills", "commands", "familiar", "versed", "knowledgable", "knowledgeable", "capable",
+    "comprehend", "aware", "respond", "response", "use", "using", "questions", "subjects", "topics",
+    "complete", "handle", "accept",
+})
 _MEMORY_GATE = frozenset({"remember", "forget", "my", "note", "memorize", "mind", "save", "store", "tell"})
 _LIST_GATE = _REMIND_GATE | _TASK_GATE | {"remember", "recall", "mind", "do"}
 _NAME_GATE = frozenset({"name", "names", "call", "refer", "address", "reference", "called", "am",
@@ -125,7 +133,6 @@ _NAME_GATE = frozenset({"name", "names", "call", "refer", "address", "reference"
 
 def _candidates(core: str, cased_core: str, text: str) -> list[Candidate]:
     words = set(text.split())
-    found: list[Candidate] = []
     checks: list[Candidate | None] = [match_greeting(core, text), match_goodbye(core, text),
                                       match_thanks(core, text), match_help(core)]
     if words & _TIME_GATE:
@@ -138,21 +145,18 @@ def _candidates(core: str, cased_core: str, text: str) -> list[Candidate]:
         checks.append(match_reminders(core, cased_core))
     if words & _TASK_GATE:
         checks.append(match_tasks(core, cased_core))
-    found = [c for c in checks if c is not None]
+    found: list[Candidate] = [c for c in checks if c is not None]
     if not any(c.full for c in found):
+        # The closed-vocabulary matchers see the question with and without its sign-off ("... ai").
         for q in dict.fromkeys((unwrap_ask(core), unwrap_ask(text))):
-            if words & _LIST_GATE:
-                cand = match_list_read(q, core)
-                if cand is not None:
-                    found.append(cand)
-            if words & _NAME_GATE:
-                cand = match_name_question(q, core)
-                if cand is not None:
-                    found.append(cand)
-            cand = match_help_question(q, core)
-            if cand is not None:
-                found.append(cand)
-            if found:
+            extra = [
+                match_list_read(q, core) if words & _LIST_GATE else None,
+                match_name_question(q, core) if words & _NAME_GATE else None,
+                match_help_question(q, core) if words & _HELP_GATE else None,
+            ]
+            hits = [c for c in extra if c is not None]
+            if hits:
+                found.extend(hits)
                 break
         social = match_social(text)
         if social is not None:

@@ -174,7 +174,10 @@ _THANK_FOR = (
     r"answer|answering(?: (?:that|my question|me))?|info|information|response|reply|time|support|cooperation"
     r"|tip|"
     r"advice|letting me know|everything|that|it|this|giving me (?:assistance|the answer)|the quick response|"
-    r"your effort|doing that|the reminder|checking|looking))?"
+    r"your effort|doing that|the reminder|checking|looking|"
+    # "thanks for explaining it", "thank you for sorting that out": any -ing verb on the reply itself
+    r"(?!nothing\b|wasting\b|ruining\b)[a-z]{3,}ing(?: (?:it|that|this|me|us))?"
+    r"(?: (?:out|up|so quickly|quickly|today))?))?"
 )
 _PRAISE = (
     r"(?:you (?:have been|were|are|did) (?:a |so |such a |very |really )?(?:big |great |huge |real |good |ni"
@@ -233,6 +236,13 @@ _HELP = re.compile(
 )
 
 
+# Keywords that name an intent for the LLM hand-over when no full phrasing matched.
+_TIME_HINT = re.compile(r"\bwhat time\b|\bthe time\b|\bcurrent time\b")
+_DATE_HINT = re.compile(r"\b(?:date|what day)\b")
+_BYE_HINT = re.compile(r"\b(?:good ?bye|bye)\b")
+_THANK_HINT = re.compile(r"\bthank")
+
+
 def _place_candidate(m: re.Match[str], intent_strength: float) -> Candidate:
     gd = m.groupdict()
     place = (gd.get("place") or gd.get("abbr") or gd.get("abbr2") or gd.get("abbr3") or "").strip()
@@ -249,13 +259,13 @@ def _place_candidate(m: re.Match[str], intent_strength: float) -> Candidate:
 def match_time(core: str) -> Candidate | None:
     q = _TIME_LEAD.sub("", unwrap_ask(core))
     for i, rx in enumerate(_TIME_FULL):
-        for text in (q, core):
+        for text in dict.fromkeys((q, core)):
             m = rx.fullmatch(text)
             if m:
                 return _place_candidate(m, FULL if i < 3 or i == 5 else STRONG)
     if _TIME_OTHER.search(q):
         return Candidate("time", WEAK, answerable=False, full=False)
-    if re.search(r"\bwhat time\b|\bthe time\b|\bcurrent time\b", q):
+    if _TIME_HINT.search(q):
         return Candidate("time", WEAK, answerable=False, full=False)
     return None
 
@@ -286,42 +296,42 @@ def match_date(core: str) -> Candidate | None:
             if i == 1 and (m is None and q in ("day", "month", "year", "weekday")):
                 strength = WEAK
             return Candidate("date", strength, {"offset_days": offset})
-    if re.search(r"\b(?:date|what day)\b", q):
+    if _DATE_HINT.search(q):
         return Candidate("date", WEAK, answerable=False, full=False)
     return None
 
 
 def match_greeting(core: str, text: str) -> Candidate | None:
-    for t in (text, core, unwrap_ask(core)):
+    for t in dict.fromkeys((text, core, unwrap_ask(core))):
         if _GREETING.fullmatch(t):
             return Candidate("greeting", FULL, {"asks_wellbeing": bool(_WELLBEING.search(t))})
     return None
 
 
 def match_goodbye(core: str, text: str) -> Candidate | None:
-    for t in (text, core):
+    for t in dict.fromkeys((text, core)):
         if _GOODBYE.fullmatch(t):
             return Candidate("goodbye", FULL)
-    if re.search(r"\b(?:good ?bye|bye)\b", text):
+    if _BYE_HINT.search(text):
         return Candidate("goodbye", WEAK, answerable=False, full=False)
     return None
 
 
 def match_thanks(core: str, text: str) -> Candidate | None:
-    for t in (text, core):
+    for t in dict.fromkeys((text, core)):
         if _THANKS.fullmatch(t):
             return Candidate("thanks", FULL)
     # Praise alone ("great answer", "good job") is thanks only when it is clearly about the reply.
     if _PRAISE_RX.fullmatch(text) and len(text.split()) > 1 and text not in _BARE_PRAISE:
         return Candidate("thanks", STRONG)
-    if re.search(r"\bthank", text):
+    if _THANK_HINT.search(text):
         return Candidate("thanks", WEAK, answerable=False, full=False)
     return None
 
 
 def match_help(core: str) -> Candidate | None:
     q = unwrap_ask(core)
-    for t in (q, core):
+    for t in dict.fromkeys((q, core)):
         if _HELP.fullmatch(t):
             return Candidate("help", FULL)
     return None

@@ -11,10 +11,7 @@ from __future__ import annotations
 import re
 
 from .common import FULL, STRONG, Candidate
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
+from .common import word_set as _words
 
 _GLUE = _words(
     "a all am an and any anything are as at back be can could currently did do does each entire every "

@@ -12,7 +12,7 @@ async def help_command(ctx: CommandContext) -> str:
     for command in ctx.registry.visible_to(ctx.turn):
         usage = f" {command.usage}" if command.usage else ""
         lines.append(f"/{command.name}{usage} - {command.summary}")
-    skills = ctx.capabilities(ctx.turn)
+    skills = await ctx.capabilities(ctx.turn)
     if skills:
         lines.append("You can also just ask:")
         lines.extend(f"- {name}: {summary}" for name, summary in skills)

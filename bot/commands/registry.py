@@ -23,7 +23,7 @@ class CommandContext:
     directory: Directory
     platform: PlatformState
     registry: CommandRegistry
-    capabilities: Callable[[Turn], list[tuple[str, str]]]
+    capabilities: Callable[[Turn], Awaitable[list[tuple[str, str]]]]
 
 
 Handler = Callable[[CommandContext], Awaitable[str]]

@@ -36,12 +36,19 @@ def seed_catalogue(conn: Connection, catalogue: tuple[AccountSeed, ...], now: da
                 conn.execute(
                     t.agent.insert().values(
                         id=agent_id, account_id=account_id, slug=agent_seed.slug, name=agent_seed.name,
-                        system_prompt=agent_seed.system_prompt, status="active",
-                        config={"tools": list(agent_seed.tools)}, created_at=now,
+                        system_prompt=agent_seed.system_prompt, status="active", config={}, created_at=now,
                     )
                 )
                 created += 1
             agent_ids[agent_seed.slug] = agent_id
+            assigned = set(
+                conn.execute(select(t.agent_tool.c.tool).where(t.agent_tool.c.agent_id == agent_id)).scalars()
+            )
+            for tool, permission in agent_seed.tools:
+                if tool not in assigned:
+                    conn.execute(t.agent_tool.insert().values(id=new_id("atl"), agent_id=agent_id, tool=tool,
+                                                              permission=permission, created_at=now))
+                    created += 1
         for channel_seed in account_seed.channels:
             exists = conn.scalar(select(t.channel.c.id).where(t.channel.c.slug == channel_seed.slug))
             if exists is None:

@@ -127,6 +127,17 @@ agent = Table(
     UniqueConstraint("account_id", "slug"),
 )
 
+agent_tool = Table(
+    "agent_tool",
+    metadata,
+    _id(),
+    _fk("agent_id", "agent", index=False),
+    Column("tool", String(64), nullable=False),
+    Column("permission", String(16), nullable=False),  # read | write | admin: the highest trust it may use
+    _created(),
+    UniqueConstraint("agent_id", "tool"),
+)
+
 channel = Table(
     "channel",
     metadata,
@@ -190,6 +201,8 @@ interaction = Table(
     _created(),
     Column("completed_at", UTCDateTime(), nullable=True),
     Index("ix_interaction_status", "status"),
+    Index("ix_interaction_account_id_created_at", "account_id", "created_at"),
+    Index("ix_interaction_user_id_created_at", "user_id", "created_at"),
 )
 
 step = Table(
