@@ -32,8 +32,14 @@ log = structlog.get_logger("thinklio.harness")
 
 NO_MODEL = ("I can't answer that yet: no language model is configured on this server. "
             "I can tell you the time or the date, and /help lists what else I can do.")
-PROVIDER_DOWN = ("I couldn't get an answer from the language model just now ({reason}). "
-                 "Please try again in a moment.")
+PROVIDER_DOWN = "I couldn't get an answer from the language model just now: {reason}. Please try again in a moment."
+# What users are told; the provider's own message (endpoints, hints about keys) is for the logs.
+PROVIDER_REASONS = {
+    "provider_timeout": "it took too long to answer",
+    "provider_unavailable": "the model service is not reachable",
+    "provider_rejected": "the model service refused the request",
+    "provider_bad_response": "the model service sent an answer I could not read",
+}
 OVER_BUDGET = "I can't use the language model right now: {reason}. An administrator can raise the budget."
 MAX_STEPS = ("I worked on this for {steps} steps without reaching an answer, so I stopped. "
              "Try asking in a simpler or more specific way.")
@@ -98,8 +104,8 @@ class Harness:
                 turn.record("llm_call", model, status="error", started=started,
                             error=f"{exc.code}: {exc.message}"[:500])
                 log.warning("llm_call_failed", model=model, code=exc.code, error=exc.message)
-                return Reply(PROVIDER_DOWN.format(reason=exc.message), tier="llm", status="failed",
-                             error_code=exc.code)
+                reason = PROVIDER_REASONS.get(exc.code, "it failed")
+                return Reply(PROVIDER_DOWN.format(reason=reason), tier="llm", status="failed", error_code=exc.code)
             seconds = time.perf_counter() - started
             self._metrics.llm_call_duration.labels(result.model or model).observe(seconds)
             cost = self._prices.cost(result.model or model, result.usage)

@@ -46,6 +46,14 @@ TRIAGE_SKILLS = (
 )
 
 
+def history_budget(settings: Settings) -> int:
+    """Tokens of conversation history for the model: the setting, but at most a third of a local model's window
+    (its prompt, tool schemas and answer need the rest)."""
+    if settings.llm_provider in ("local", "auto"):
+        return min(settings.harness_history_tokens, settings.llm_context_tokens // 3)
+    return settings.harness_history_tokens
+
+
 class App:
     def __init__(self, settings: Settings, *, channels: ChannelBuilder | None = None,
                  clock: Clock | None = None, provider: Provider | None = None) -> None:
@@ -71,7 +79,7 @@ class App:
                         on_parse=observe_triage(metrics))
         self._harness = Harness(
             provider=provider if provider is not None else build_provider(settings), tools=tools,
-            context=ContextBuilder(db, clock, history_tokens=settings.harness_history_tokens),
+            context=ContextBuilder(db, clock, history_tokens=history_budget(settings)),
             directory=directory,
             budgets=Budgets(db, clock, account_default=settings.account_monthly_budget_usd,
                             user_default=settings.user_monthly_budget_usd),

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from bot.app import App
 from channels.registry import builder
 from config.settings import Settings
+from tests.fakes.fake_openai import fake_openai  # noqa: F401  (a fixture)
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

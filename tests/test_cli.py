@@ -92,3 +92,18 @@ def test_bad_configuration_is_a_clear_error(tmp_path: Path, variable: str) -> No
                             timeout=60)
     assert result.returncode != 0
     assert "configuration error" in result.stderr and name.removeprefix("THINKLIO_").lower() in result.stderr
+
+
+@pytest.mark.slow
+def test_chat_with_no_configuration_answers_through_the_local_model(tmp_path: Path) -> None:
+    import sqlite3
+
+    result = run_cli(tmp_path, "chat", stdin="tell me a joke\nwhat time is it?\n", THINKLIO_LLM_PROVIDER="auto",
+                     timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "no language model" not in result.stdout
+    with sqlite3.connect(tmp_path / "thinklio.db") as db:
+        rows = db.execute("select tier, status from interaction order by id").fetchall()
+        steps = db.execute("select kind, tokens_out from step where kind = 'llm_call'").fetchall()
+    assert rows == [("llm", "completed"), ("triage", "completed")]
+    assert steps and steps[0][1] > 0

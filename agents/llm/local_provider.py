@@ -41,6 +41,14 @@ def model_path(settings: Settings) -> Path | None:
     return settings.llm_model_path or default_model_path()
 
 
+def usable_cpus() -> int:
+    # The CPUs this process may run on (a container's cpuset), not the host's count: oversubscribed llama.cpp
+    # threads spin and slow generation down.
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def llama_installed() -> bool:
     return importlib.util.find_spec("llama_cpp") is not None
 
@@ -106,7 +114,7 @@ class LocalProvider:
         started = time.perf_counter()
         try:
             self._llama = Llama(model_path=str(path), n_ctx=self._settings.llm_context_tokens,
-                                n_threads=self._settings.llm_threads or os.cpu_count() or 1, verbose=False)
+                                n_threads=self._settings.llm_threads or usable_cpus(), verbose=False)
         except Exception as exc:  # llama.cpp reports every load failure as a bare ValueError/RuntimeError
             raise ProviderError("provider_unavailable", f"cannot load the local model {path}: {exc}; "
                                 "check that it is a GGUF file this llama-cpp-python supports") from exc
@@ -135,7 +143,7 @@ class LocalProvider:
             return ChatResult(text=text.strip(), usage=result_usage, model=self.default_model, finish_reason=finish)
         answer, calls = parse_output(text, truncated=finish == "length")
         return ChatResult(text=answer, tool_calls=calls, usage=result_usage, model=self.default_model,
-                          finish_reason="tool_calls" if calls else finish)
+                          finish_reason="tool_calls" if calls and finish != "length" else finish)
 
     async def close(self) -> None:
         async with self._lock:

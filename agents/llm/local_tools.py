@@ -39,7 +39,9 @@ def tool_prompt(tools: Sequence[ToolSpec]) -> str:
         props = tool.parameters.get("properties") or {}
         args = ", ".join(f"{name}: {spec.get('type', 'any')}" for name, spec in props.items() if isinstance(spec, dict))
         lines.append(f"- {tool.name}({args}): {tool.description}".rstrip(": "))
-    lines.append('To use a tool reply {"tool": "<name>", "arguments": {...}}. Otherwise reply {"answer": "<reply>"}.')
+    # Of the wordings tried on SmolLM2-135M this one routed best (7/12 vs 4/12 on a small probe); it is still weak.
+    lines.append('Reply with JSON. To use a tool: {"tool": "<name>", "arguments": {...}}. To reply directly: '
+                 '{"answer": "<reply>"}. Use a tool only when it matches the request.')
     return "\n".join(lines)
 
 
@@ -68,11 +70,17 @@ def parse_output(text: str, truncated: bool) -> tuple[str | None, tuple[ToolCall
     try:
         data = json.loads(text)
     except ValueError:
-        partial = _partial_answer(text) if truncated else None
-        if partial is not None:
-            return partial, ()  # like OpenAI: a cut-off answer is still an answer, with finish_reason "length"
-        reason = "was cut off by max_tokens" if truncated else "is not the JSON the grammar demands"
-        raise ProviderError("provider_bad_response", f"the local model's reply {reason}: {text[:200]!r}") from None
+        if truncated:
+            # Like OpenAI with finish_reason "length": a cut-off answer is still an answer, and a cut-off call is a
+            # call with unusable arguments, which the harness reports back to the model.
+            partial = _partial_answer(text)
+            if partial is not None:
+                return partial, ()
+            call = _partial_call(text)
+            if call is not None:
+                return None, (call,)
+        raise ProviderError("provider_bad_response",
+                            f"the local model's reply is not the JSON the grammar demands: {text[:200]!r}") from None
     if isinstance(data, dict) and isinstance(data.get("answer"), str):
         return data["answer"], ()
     if isinstance(data, dict) and isinstance(data.get("tool"), str):
@@ -87,6 +95,16 @@ def parse_output(text: str, truncated: bool) -> tuple[str | None, tuple[ToolCall
 
 
 _ANSWER_START = re.compile(r'^\s*\{\s*"answer"\s*:\s*"')
+_CALL_START = re.compile(r'^\s*\{\s*"tool"\s*:\s*"(?P<name>[^"\\]+)"\s*,\s*"arguments"\s*:\s*')
+
+
+def _partial_call(text: str) -> ToolCall | None:
+    match = _CALL_START.match(text)
+    if not match:
+        return None
+    return ToolCall(id=f"call_{uuid.uuid4().hex[:12]}", name=match["name"], arguments=None,
+                    raw_arguments=text[match.end():],
+                    arguments_error="the arguments were cut off by the output token limit; send shorter arguments")
 
 
 def _partial_answer(text: str) -> str | None:
