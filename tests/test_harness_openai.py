@@ -33,7 +33,7 @@ async def test_tool_calling_round_trip_over_http(aiohttp_client: Any, tmp_path: 
                                                  fake_openai: FakeOpenAI) -> None:
     fake_openai.tool_call("current_time", json.dumps({"timezone": "Europe/Paris"}), tokens_in=200, tokens_out=20)
     fake_openai.reply("It's a good time to call Paris.", tokens_in=300, tokens_out=40)
-    client, app, auth = await serve(aiohttp_client, tmp_path, fake_openai)
+    client, _, auth = await serve(aiohttp_client, tmp_path, fake_openai)
     status, body = await post(client, auth, "is it a sensible hour to phone my aunt in France?")
     assert status == 200, body
     assert (body["tier"], body["status"], body["reply"]) == ("llm", "completed", "It's a good time to call Paris.")
