@@ -45,6 +45,7 @@ DEFAULT_ACCOUNT = AccountSeed(
     channels=(
         ChannelSeed(slug="api", type="http", agent="assistant"),
         ChannelSeed(slug="console", type="console", agent="assistant"),
+        ChannelSeed(slug="telegram", type="telegram", agent="assistant"),
     ),
 )
 
