@@ -66,7 +66,7 @@ class ContextBuilder:
             if cost > budget:
                 break
             budget -= cost
-            kept.append(ChatMessage("user" if row.direction == "in" else "assistant", row.text))
+            kept.append(ChatMessage("assistant" if row.direction == "out" else "user", row.text))
         kept.reverse()
         while kept and kept[0].role == "assistant":  # a history that opens with a reply confuses small models
             kept.pop(0)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import structlog
 
 from agents.triage import AnswerContext, Triage, TriageResult, answer
 from bot.clock import Clock
 from bot.directory import Directory
+from bot.extensions import DirectHandler
 from bot.metrics import Metrics
 from bot.turn import Reply, Turn
 
@@ -31,14 +32,17 @@ def observe_triage(metrics: Metrics) -> Callable[[TriageResult], None]:
 
 class TriageRoute:
     def __init__(self, triage: Triage, directory: Directory, clock: Clock, capabilities: Capabilities,
-                 *, min_strength: float) -> None:
+                 *, min_strength: float, handlers: Mapping[str, DirectHandler] | None = None) -> None:
         self._triage = triage
         self._directory = directory
         self._clock = clock
         self._capabilities = capabilities
         self._min_strength = min_strength
+        self._handlers = dict(handlers or {})
 
     async def __call__(self, turn: Turn) -> Reply | None:
+        if turn.origin != "user":
+            return None
         started = time.perf_counter()
         now = self._clock.now()
         result = self._triage.parse(turn.text, now=now, tz=turn.timezone)
@@ -51,6 +55,12 @@ class TriageRoute:
             return Reply(f"Got it: your time zone is now {zone}.", tier="triage", intent="remember")
         if not result.direct:
             return None
+        handler = self._handlers.get(result.intent)
+        if handler is not None:
+            answered = await handler(turn, result)
+            if answered is None or isinstance(answered, Reply):
+                return answered
+            return Reply(answered, tier="triage", intent=result.intent)
         # A display name that is only the channel's id for the user is not a name to greet anyone by.
         name = turn.user.display_name if turn.user.display_name != turn.sender_external_id else None
         context = AnswerContext(now=now, tz=turn.timezone, agent_name=turn.agent.name,

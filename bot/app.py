@@ -13,19 +13,20 @@ from agents.harness import Harness
 from agents.llm import Provider, build_provider
 from agents.pricing import Prices
 from agents.tools import default_tools
-from agents.triage import Triage
+from agents.triage import DIRECT_NOW, Triage
 from agents.triage_route import TriageRoute, observe_triage
 from bot.auth import ApiKeys
 from bot.budgets import Budgets
 from bot.clock import Clock, SystemClock
 from bot.commands import default_commands
 from bot.directory import Directory
+from bot.extensions import Extension, Kit
 from bot.gates import build_gates
 from bot.http_api import install_routes
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.platform import PlatformState
-from bot.routes import CommandRoute
+from bot.routes import CommandRoute, Route
 from bot.services import ChannelAdapter, Services
 from bot.store.database import Database
 from bot.store.migrate import upgrade_async
@@ -54,10 +55,16 @@ def history_budget(settings: Settings) -> int:
     return settings.harness_history_tokens
 
 
+def default_extensions() -> list[Extension]:
+    """The capabilities every install has, in the order they are installed."""
+    return []
+
+
 class App:
     def __init__(self, settings: Settings, *, channels: ChannelBuilder | None = None,
-                 clock: Clock | None = None, provider: Provider | None = None) -> None:
-        """`provider` replaces the one `THINKLIO_LLM_PROVIDER` names (tests use this)."""
+                 clock: Clock | None = None, provider: Provider | None = None,
+                 extensions: Sequence[Extension] | None = None) -> None:
+        """`provider` replaces the one `THINKLIO_LLM_PROVIDER` names, `extensions` the default ones (tests)."""
         settings.ensure_data_dir()
         clock = clock or SystemClock()
         db = Database(settings.resolved_database_url, synchronous=settings.sqlite_synchronous,
@@ -66,38 +73,21 @@ class App:
         platform = PlatformState(db, clock)
         directory = Directory(db, clock)
         platform.on_invalidate(directory.invalidate)
-        commands = default_commands()
-
-        self.tools = tools = default_tools()
-
-        async def capabilities(turn: Turn) -> list[tuple[str, str]]:
-            assigned = await directory.agent_tools(turn.agent.id)
-            offered = [(name, tool.description) for name in sorted(assigned) if (tool := tools.get(name))]
-            return [*TRIAGE_SKILLS, *offered]
-
-        triage = Triage(min_strength=settings.triage_min_strength, max_ambiguity=settings.triage_max_ambiguity,
-                        on_parse=observe_triage(metrics))
-        self._harness = Harness(
-            provider=provider if provider is not None else build_provider(settings), tools=tools,
-            context=ContextBuilder(db, clock, history_tokens=history_budget(settings)),
-            directory=directory,
-            budgets=Budgets(db, clock, account_default=settings.account_monthly_budget_usd,
-                            user_default=settings.user_monthly_budget_usd),
-            prices=Prices(settings.llm_prices), db=db, metrics=metrics, settings=settings,
-        )
-        routes = [
-            CommandRoute(commands, directory, platform, capabilities),
-            TriageRoute(triage, directory, clock, capabilities, min_strength=settings.triage_min_strength),
-            self._harness,
-        ]
-        pipeline = Pipeline(db=db, directory=directory, gates=build_gates(platform, directory), routes=routes,
+        pipeline = Pipeline(db=db, directory=directory, gates=build_gates(platform, directory), routes=[],
                             metrics=metrics, clock=clock, settings=settings)
         self.services = Services(settings=settings, clock=clock, db=db, metrics=metrics, platform=platform,
-                                 directory=directory, api_keys=ApiKeys(db, clock, platform), commands=commands,
-                                 pipeline=pipeline)
+                                 directory=directory, api_keys=ApiKeys(db, clock, platform),
+                                 commands=default_commands(), pipeline=pipeline)
         self.web = web.Application(middlewares=[error_middleware(metrics)],
                                    client_max_size=settings.max_body_bytes)
-        self._harness.services = self.services
+        self.tools = default_tools()
+        self.kit = Kit(services=self.services, tools=self.tools, commands=self.services.commands, web=self.web,
+                       skills=list(TRIAGE_SKILLS))
+        for extension in default_extensions() if extensions is None else extensions:
+            extension.install(self.kit)
+        self._harness = self._build_harness(provider)
+        pipeline.routes.extend(self._build_routes())
+        pipeline.after_turn.extend(self.kit.after_turn)
         install_routes(self.web, self.services)
         adapters = list(channels(self.services, self.web)) if channels else []
         self.services.channels = adapters
@@ -106,6 +96,37 @@ class App:
         self.web.on_startup.append(self._on_startup)
         self.web.on_cleanup.append(self._on_cleanup)
         self._started = False
+
+    def _build_harness(self, provider: Provider | None) -> Harness:
+        s, kit = self.services, self.kit
+        knowledge = kit.knowledge_hooks[0] if kit.knowledge_hooks else None
+        return Harness(
+            provider=provider if provider is not None else build_provider(s.settings), tools=self.tools,
+            context=ContextBuilder(s.db, s.clock, history_tokens=history_budget(s.settings), knowledge=knowledge),
+            directory=s.directory,
+            budgets=Budgets(s.db, s.clock, account_default=s.settings.account_monthly_budget_usd,
+                            user_default=s.settings.user_monthly_budget_usd),
+            prices=Prices(s.settings.llm_prices), db=s.db, metrics=s.metrics, settings=s.settings,
+            services=s,
+        )
+
+    def _build_routes(self) -> list[Route]:
+        s, kit = self.services, self.kit
+
+        async def capabilities(turn: Turn) -> list[tuple[str, str]]:
+            assigned = await s.directory.agent_tools(turn.agent.id)
+            offered = [(name, tool.description) for name in sorted(assigned) if (tool := self.tools.get(name))]
+            return [*kit.skills, *offered]
+
+        triage = Triage(min_strength=s.settings.triage_min_strength, max_ambiguity=s.settings.triage_max_ambiguity,
+                        handled_intents=DIRECT_NOW | frozenset(kit.direct_handlers),
+                        on_parse=observe_triage(s.metrics))
+        return [
+            CommandRoute(s.commands, s.directory, s.platform, capabilities),
+            TriageRoute(triage, s.directory, s.clock, capabilities, min_strength=s.settings.triage_min_strength,
+                        handlers=kit.direct_handlers),
+            self._harness,
+        ]
 
     async def _on_startup(self, _: web.Application) -> None:
         await self.start()
@@ -136,6 +157,8 @@ class App:
         s = self.services
         await self.open_store()
         s.platform.on_status_change(self._status_changed)
+        for step in self.kit.on_start:
+            await step()
         for adapter in s.channels:
             await adapter.start()
         await s.pipeline.recover(statuses=self._recoverable(s.platform.status))
@@ -163,6 +186,11 @@ class App:
             except Exception as exc:
                 log.warning("channel_stop_failed", channel=adapter.type, error=str(exc))
         await s.pipeline.drain()
+        for step in reversed(self.kit.on_stop):
+            try:
+                await step()
+            except Exception as exc:
+                log.warning("extension_stop_failed", error=str(exc))
         await self._harness.close()
         await s.db.close()
         log.info("app_stopped")

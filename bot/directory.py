@@ -58,6 +58,15 @@ class Directory:
             found = self._channels[slug] = record(ChannelRecord, row)
         return found
 
+    async def channel_by_id(self, channel_id: str) -> ChannelRecord | None:
+        found = next((c for c in self._channels.values() if c.id == channel_id), None)
+        if found is None:
+            row = await self._db.one(select(t.channel).where(t.channel.c.id == channel_id))
+            if row is None:
+                return None
+            found = self._channels[row.slug] = record(ChannelRecord, row)
+        return found
+
     async def channels(self) -> list[ChannelRecord]:
         rows = await self._db.all(select(t.channel).order_by(t.channel.c.slug))
         return [record(ChannelRecord, row) for row in rows]

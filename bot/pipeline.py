@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from bot.cache import LRU
 from bot.clock import Clock
 from bot.directory import Directory
 from bot.errors import ThinklioError
+from bot.extensions import AfterTurn
 from bot.gates import Gate
 from bot.ids import new_id
 from bot.lanes import Lanes
@@ -61,7 +63,8 @@ class Pipeline:
         self._db = db
         self._directory = directory
         self._gates = list(gates)
-        self._routes = list(routes)
+        self.routes = list(routes)
+        self.after_turn: list[AfterTurn] = []
         self._metrics = metrics
         self._clock = clock
         self._settings = settings
@@ -179,7 +182,16 @@ class Pipeline:
     # processing -----------------------------------------------------------------------------------------
 
     def _spawn(self, turn: Turn, ticket: Ticket) -> None:
-        task = asyncio.create_task(self._process(turn, ticket), name=f"turn-{turn.interaction_id}")
+        self._background(self._process(turn, ticket), name=f"turn-{turn.interaction_id}")
+
+    def _background(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
+        async def guarded() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("background_task_failed", task=name)
+
+        task = asyncio.create_task(guarded(), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -193,6 +205,8 @@ class Pipeline:
                     await self._deliver(turn, reply)
             if not ticket.done.done():
                 ticket.done.set_result(outcome)
+            for hook in self.after_turn:
+                self._background(hook(turn, reply), name=f"after-{turn.interaction_id}")
         except BaseException as exc:
             log.exception("turn_failed", interaction_id=turn.interaction_id)
             if not ticket.done.done():
@@ -210,7 +224,7 @@ class Pipeline:
                 if closed is not None:
                     turn.record("gate", closed.error_code, status="denied", started=started)
                     return closed
-            for route in self._routes:
+            for route in self.routes:
                 reply = await route(turn)
                 if reply is not None:
                     return reply
@@ -267,13 +281,68 @@ class Pipeline:
             self._metrics.deliveries_failed.labels(turn.channel.slug).inc()
             log.warning("delivery_failed", channel=turn.channel.slug, error=str(exc))
 
+    # messages the server starts -------------------------------------------------------------------------
+
+    async def send(self, conversation_id: str, text: str, *, metadata: dict[str, Any] | None = None) -> str:
+        """Put a message into a conversation on the server's own initiative (a reminder, a notice): stored, then
+        delivered through the conversation's channel. Returns the message id."""
+        conversation, channel = await self._where(conversation_id)
+        message_id = new_id("msg")
+        await self._db.write([Insert(t.message, {
+            "id": message_id, "conversation_id": conversation.id, "channel_id": channel.id, "external_id": None,
+            "direction": "out", "user_id": None, "text": text, "created_at": self._clock.now(),
+        })])
+        outlet = self.outlets.get(channel.type)
+        if outlet is not None:
+            await outlet.deliver(OutboundMessage(channel=channel.slug, channel_type=channel.type,
+                                                 conversation_id=conversation.id,
+                                                 conversation_key=conversation.external_key, text=text,
+                                                 message_id=message_id, metadata=metadata or {}))
+        return message_id
+
+    async def follow_up(self, conversation_id: str, note: str, *, parent_interaction_id: str | None = None) -> Ticket:
+        """Start a turn that no one typed (a tool's late result, a callback): `note` is stored as an event in the
+        conversation and the agent's answer to it is delivered there like any reply. Commands and triage are
+        skipped; the harness sees the note in context."""
+        conversation, channel = await self._where(conversation_id)
+        user = await self._directory.user(conversation.user_id)
+        assert user is not None
+        now = self._clock.now()
+        message_id, interaction_id = new_id("msg"), new_id("ix")
+        await self._db.write([
+            Insert(t.message, {"id": message_id, "conversation_id": conversation.id, "channel_id": channel.id,
+                               "external_id": None, "direction": "event", "user_id": None, "text": note,
+                               "created_at": now}),
+            Insert(t.interaction, {"id": interaction_id, "account_id": channel.account_id,
+                                   "agent_id": conversation.agent_id, "user_id": user.id,
+                                   "conversation_id": conversation.id, "channel_id": channel.id,
+                                   "inbound_message_id": message_id, "parent_interaction_id": parent_interaction_id,
+                                   "status": "received", "cost_usd": 0.0, "created_at": now}),
+        ])
+        turn = Turn(interaction_id=interaction_id, message_id=message_id, text=note, channel=channel,
+                    agent=await self._directory.agent(conversation.agent_id), user=user, conversation=conversation,
+                    sender_external_id="", received_at=now, origin="event",
+                    role=await self._directory.role(channel.account_id, user.id),
+                    default_timezone=self._settings.default_timezone)
+        ticket = Ticket(interaction_id, conversation.id, note, user.id)
+        self._spawn(turn, ticket)
+        return ticket
+
+    async def _where(self, conversation_id: str) -> tuple[ConversationRecord, ChannelRecord]:
+        conversation = await self._directory.conversation_by_id(conversation_id)
+        if conversation is None:
+            raise ThinklioError("not_found", f"conversation {conversation_id!r} not found")
+        channel = await self._directory.channel_by_id(conversation.channel_id)
+        assert channel is not None
+        return conversation, channel
+
     # start-up and shutdown ------------------------------------------------------------------------------
 
     async def recover(self, *, statuses: Sequence[str]) -> int:
         """Finish what a previous run left: re-run messages never started (and queued ones once maintenance
         is over); close the ones cut off mid-answer with a reply that says so."""
         rows = await self._db.all(
-            select(t.interaction, t.message.c.text)
+            select(t.interaction, t.message.c.text, t.message.c.direction)
             .join(t.message, t.message.c.id == t.interaction.c.inbound_message_id)
             .where(t.interaction.c.status.in_(list(statuses)))
             .order_by(t.interaction.c.id)
@@ -296,9 +365,7 @@ class Pipeline:
                 ticket.done.set_result(await self._finish(turn, reply))
                 await self._deliver(turn, reply)
 
-        task = asyncio.create_task(close())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._background(close(), name=f"interrupted-{turn.interaction_id}")
 
     async def _load_turn(self, row: object) -> Turn:
         m = row._mapping  # type: ignore[attr-defined]
@@ -313,6 +380,7 @@ class Pipeline:
         return Turn(interaction_id=m["id"], message_id=m["inbound_message_id"], text=m["text"], channel=channel,
                     agent=await self._directory.agent(m["agent_id"]), user=user, conversation=conversation,
                     sender_external_id=external_id, received_at=m["created_at"],
+                    origin="event" if m["direction"] == "event" else "user",
                     is_platform_admin=self._is_platform_admin(channel.type, external_id),
                     role=await self._directory.role(channel.account_id, user.id),
                     default_timezone=self._settings.default_timezone)

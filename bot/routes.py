@@ -24,7 +24,7 @@ class CommandRoute:
         self._capabilities = capabilities
 
     async def __call__(self, turn: Turn) -> Reply | None:
-        parsed = parse_command(turn.text)
+        parsed = parse_command(turn.text) if turn.origin == "user" else None
         if parsed is None:
             return None
         name, args = parsed

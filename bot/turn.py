@@ -47,6 +47,7 @@ class Turn:
     conversation: ConversationRecord
     sender_external_id: str
     received_at: datetime
+    origin: str = "user"  # user: a person wrote it; event: the server started it (a callback's follow-up)
     is_platform_admin: bool = False
     role: str | None = None
     default_timezone: str = "UTC"

@@ -169,3 +169,32 @@ async def test_health_and_metrics(client: TestClient, auth: dict[str, str]) -> N
     metrics = await (await client.get("/metrics")).text()
     assert 'thinklio_triage_intent_total{intent="time"} 1.0' in metrics
     assert 'thinklio_interaction_duration_seconds_count{tier="triage"} 1.0' in metrics
+
+
+async def test_server_started_messages_and_follow_ups(settings: Settings, make_app: Any) -> None:
+    from agents.llm.base import ChatResult
+    from tests.fakes.scripted_provider import ScriptedProvider
+
+    delivered: list[str] = []
+
+    class Outlet:
+        async def deliver(self, message: Any) -> None:
+            delivered.append(message.text)
+
+    provider = ScriptedProvider(lambda messages, tools: ChatResult(f"saw: {messages[-1].content}"))
+    app = App(settings, channels=None, provider=provider)
+    await app.start()
+    try:
+        app.services.pipeline.outlets["http"] = Outlet()
+        first = await app.services.pipeline.handle(InboundMessage("api", Sender("acc:f"), "hi"))
+        await app.services.pipeline.send(first.conversation_id, "Reminder: stretch")
+        ticket = await app.services.pipeline.follow_up(first.conversation_id, "/pause the weather report is ready",
+                                                       parent_interaction_id=first.interaction_id)
+        outcome = await ticket.done
+        assert outcome.tier == "llm"  # not a command, not triage: the harness answers the event
+        assert delivered[-2:] == ["Reminder: stretch", "saw: /pause the weather report is ready"]
+        row = await app.services.db.one(select(t.interaction).where(t.interaction.c.id == outcome.interaction_id))
+        assert row.parent_interaction_id == first.interaction_id
+        assert app.services.platform.status == "online"
+    finally:
+        await app.stop()
