@@ -80,10 +80,13 @@ class Harness:
             return Reply(OVER_BUDGET.format(reason=reason), tier="llm", status="rejected",
                          error_code="budget_exceeded")
         # Marked so that a restart in the middle of a model call closes the turn honestly instead of re-running it.
-        await self._db.write([Update(t.interaction, turn.interaction_id, {"status": "running"})])
+        # The commit overlaps the first model call instead of delaying it; it is awaited before the turn ends.
+        marking = asyncio.ensure_future(
+            self._db.write([Update(t.interaction, turn.interaction_id, {"status": "running"})]))
         try:
             return await self._loop(turn)
         finally:
+            await marking
             cost = turn.cost_usd
             self._budgets.add(account.id, turn.user.id, cost)
             if cost:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from zoneinfo import available_timezones
 
 from bot.commands.registry import Command, CommandContext, CommandError
@@ -40,13 +41,20 @@ async def whoami_command(ctx: CommandContext) -> str:
     return "\n".join(lines)
 
 
+@cache
+def _zones_by_name() -> dict[str, str]:
+    """Lower-case full names and city parts -> IANA names (reading the zone database is slow: once)."""
+    names: dict[str, str] = {}
+    for zone in sorted(available_timezones()):
+        names.setdefault(zone.lower().rsplit("/", 1)[-1], zone)
+    for zone in available_timezones():
+        names[zone.lower()] = zone
+    return names
+
+
 def resolve_zone(name: str) -> str | None:
     """An IANA zone name, matched without regard to case or spaces (`europe/berlin`, `new york`)."""
-    wanted = name.strip().replace(" ", "_").lower()
-    for zone in available_timezones():
-        if zone.lower() == wanted or zone.lower().rsplit("/", 1)[-1] == wanted:
-            return zone
-    return None
+    return _zones_by_name().get(name.strip().replace(" ", "_").lower())
 
 
 async def timezone_command(ctx: CommandContext) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -255,4 +256,152 @@ platform_state = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Replies a channel could not hand over yet (its platform was down or flood-limited), retried in the background
+# and at start-up, oldest first per destination. Rows that went out on the first try are never written here.
+outbox = Table(
+    "outbox",
+    metadata,
+    _id(),
+    Column("channel_type", String(32), nullable=False),
+    Column("destination", String(255), nullable=False),  # the conversation key the text goes to
+    Column("text", Text, nullable=False),
+    Column("options", JSON, nullable=True),  # channel-specific: chat id, forum topic, message replied to
+    _fk("interaction_id", "interaction", nullable=True, index=False),
+    Column("dedupe_key", String(255), nullable=True),  # notices the channel sends itself: one per inbound message
+    Column("status", String(16), nullable=False),  # pending | sent | blocked | failed | expired
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("last_error", Text, nullable=True),
+    _created(),
+    Column("sent_at", UTCDateTime(), nullable=True),
+    UniqueConstraint("channel_type", "dedupe_key"),
+    Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+# Chats that refused the bot (Telegram: 403, the user blocked it or removed it from the group). Nothing is sent
+# there until the chat writes again; the row is removed then.
+blocked_chat = Table(
+    "blocked_chat",
+    metadata,
+    _id(),
+    Column("channel_type", String(32), nullable=False),
+    Column("chat_id", String(64), nullable=False),
+    Column("reason", Text, nullable=True),
+    _created(),
+    UniqueConstraint("channel_type", "chat_id"),
+)
+
+# Knowledge (issue 5). SQL is the truth; `index_state` is the row's standing with the derived vector index,
+# committed with the row itself: pending (to embed), indexed, delete (vector to drop), purge (vector to drop,
+# then the row), none.
+knowledge_fact = Table(
+    "knowledge_fact",
+    metadata,
+    _id(),
+    _fk("account_id", "account", index=False),
+    Column("scope", String(16), nullable=False),  # user | agent | team | account
+    Column("scope_id", String(40), nullable=False),
+    _fk("agent_id", "agent", nullable=True, index=False),
+    Column("subject", String(200), nullable=False),
+    Column("predicate", String(64), nullable=False, default="is"),
+    Column("value", Text, nullable=False),
+    Column("category", String(32), nullable=True),
+    Column("confidence", Float, nullable=False, default=1.0),
+    Column("locale", String(16), nullable=True),
+    Column("source", String(16), nullable=False),  # triage | tool | extraction | admin
+    _fk("source_interaction_id", "interaction", nullable=True, index=False),
+    Column("superseded_by", String(40), nullable=True),
+    Column("archived", Integer, nullable=False, default=0),
+    Column("index_state", String(8), nullable=False, default="pending"),
+    _created(),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_knowledge_fact_scope", "account_id", "scope", "scope_id", "archived", "subject"),
+    Index("ix_knowledge_fact_index_state", "index_state"),
+)
+
+knowledge_document = Table(
+    "knowledge_document",
+    metadata,
+    _id(),
+    _fk("account_id", "account", index=False),
+    Column("scope", String(16), nullable=False),
+    Column("scope_id", String(40), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("media_type", String(64), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("chunks", Integer, nullable=False),
+    Column("archived", Integer, nullable=False, default=0),
+    _created(),
+    Index("ix_knowledge_document_scope", "account_id", "scope", "scope_id"),
+)
+
+knowledge_chunk = Table(
+    "knowledge_chunk",
+    metadata,
+    _id(),
+    _fk("document_id", "knowledge_document"),
+    Column("account_id", String(40), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("scope_id", String(40), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("archived", Integer, nullable=False, default=0),
+    Column("index_state", String(8), nullable=False, default="pending"),
+    _created(),
+    Index("ix_knowledge_chunk_index_state", "index_state"),
+)
+
+# Work that outlives a message (jobs/): reminders, asynchronous tool calls waiting for a callback. The row is the
+# truth; a server only holds a timer for the earliest due time. `claimed_by`/`claimed_at` record which process
+# took a job (claims are conditional updates, so two servers never fire one job).
+job = Table(
+    "job",
+    metadata,
+    _id(),
+    Column("number", Integer, nullable=False),  # per user, for chat: "cancel reminder 3"
+    Column("type", String(32), nullable=False),  # reminder | callback | ...
+    Column("state", String(16), nullable=False),  # pending running waiting resolved failed cancelled timed_out
+    _fk("account_id", "account", index=False),
+    _fk("user_id", "user_profile", index=False),
+    _fk("agent_id", "agent", nullable=True, index=False),
+    _fk("conversation_id", "conversation", nullable=True, index=False),
+    _fk("channel_id", "channel", nullable=True, index=False),
+    _fk("interaction_id", "interaction", nullable=True, index=False),  # the one that started it
+    Column("due_at", UTCDateTime(), nullable=True),
+    Column("timeout_at", UTCDateTime(), nullable=True),
+    Column("timezone", String(64), nullable=False, default="UTC"),
+    Column("recurrence", JSON, nullable=True),
+    Column("payload", JSON, nullable=False, default=dict),
+    Column("observers", JSON, nullable=False, default=list),  # [{"kind": "follow_up"}, ...]
+    Column("result", JSON, nullable=True),
+    Column("has_useful_output", Boolean, nullable=False, default=False),
+    Column("call_id", String(64), nullable=True, unique=True),
+    Column("claimed_by", String(64), nullable=True),
+    Column("claimed_at", UTCDateTime(), nullable=True),
+    Column("runs", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=True),
+    _created(),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Column("observed_at", UTCDateTime(), nullable=True),  # observers told; unset after a crash -> told at start-up
+    UniqueConstraint("user_id", "number"),
+    Index("ix_job_state_due_at", "state", "due_at"),
+    Index("ix_job_state_timeout_at", "state", "timeout_at"),
+    Index("ix_job_account_id_created_at", "account_id", "created_at"),
+)
+
+# Per-user named lists (todo, shopping, anything typed).
+task = Table(
+    "task",
+    metadata,
+    _id(),
+    _fk("user_id", "user_profile", index=False),
+    Column("list_name", String(64), nullable=False),
+    Column("text", String(500), nullable=False),
+    Column("status", String(8), nullable=False, default="open"),  # open | done
+    _created(),
+    Column("done_at", UTCDateTime(), nullable=True),
+    Index("ix_task_user_id_list_name", "user_id", "list_name"),
 )
