@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
 import openai
 
 from agents.llm.base import ChatMessage, ChatResult, ProviderError, ToolSpec
@@ -68,8 +67,8 @@ class OpenAIProvider:
         # The client's generic post keeps its retries, Retry-After handling and error types but skips
         # `chat.completions.create`'s recursive re-typing of the request, which costs several ms of CPU per
         # call; our wire dicts are plain JSON already.
-        response = await self._client.post("/chat/completions", body=body, cast_to=httpx.Response)
-        return response.content
+        content: bytes = await self._client.post("/chat/completions", body=body, cast_to=bytes)
+        return content
 
     def _translate(self, exc: openai.APIError, model: str) -> ProviderError:
         attempts = f"{self._retries + 1} attempt{'s' if self._retries else ''}"
