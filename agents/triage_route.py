@@ -63,8 +63,9 @@ class TriageRoute:
             return Reply(answered, tier="triage", intent=result.intent)
         # A display name that is only the channel's id for the user is not a name to greet anyone by.
         name = turn.user.display_name if turn.user.display_name != turn.sender_external_id else None
-        context = AnswerContext(now=now, tz=turn.timezone, agent_name=turn.agent.name,
-                                capabilities=await self._capabilities(turn), user_name=name)
+        skills = await self._capabilities(turn) if result.intent == "help" else []
+        context = AnswerContext(now=now, tz=turn.timezone, agent_name=turn.agent.name, capabilities=skills,
+                                user_name=name)
         text = answer(result, context)
         if text is None:
             return None
