@@ -77,7 +77,7 @@ async def test_tool_round_trip_is_recorded_with_costs(tmp_path: Path) -> None:
         assert interaction.cost_usd == pytest.approx(sum(s.cost_usd for s in recorded))
         # the model saw the tool schema, then the tool's answer
         first_tools = provider.calls[0][1]
-        assert [spec.name for spec in first_tools] == ["current_time"]
+        assert "current_time" in [spec.name for spec in first_tools]
         tool_message = provider.calls[1][0][-1]
         assert tool_message.role == "tool" and "Asia/Tokyo" in (tool_message.content or "")
     finally:
