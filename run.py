@@ -119,6 +119,31 @@ def _platform(args: argparse.Namespace, settings: Settings) -> int:
     return _run(_with_store(settings, work))
 
 
+def _knowledge(args: argparse.Namespace, settings: Settings) -> int:
+    def bar(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // total if total else width
+        print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    async def work(services) -> int:  # type: ignore[no-untyped-def]
+        from knowledge.service import Knowledge
+
+        knowledge = Knowledge(services.db, services.clock, settings)
+        try:
+            if args.knowledge_command == "reindex":
+                indexed = await knowledge.reindex(progress=bar)
+                print(f"\nreindexed {indexed} rows into {settings.chroma_url or settings.data_dir / 'chroma'}",
+                      file=sys.stderr)
+            else:
+                removed = await knowledge.delete_user(args.user_id)
+                print(f"deleted {removed} facts and document parts of user {args.user_id}")
+        finally:
+            await knowledge.stop()
+        return 0
+
+    return _run(_with_store(settings, work))
+
+
 def _migrate(settings: Settings) -> int:
     from bot.store.migrate import upgrade
 
@@ -163,6 +188,11 @@ def parser() -> argparse.ArgumentParser:
     keys.add_parser("list")
     revoke = keys.add_parser("revoke")
     revoke.add_argument("key", help="key id or its shown prefix")
+    knowledge = sub.add_parser("knowledge", help="rebuild the knowledge index; delete a user's knowledge")
+    kn = knowledge.add_subparsers(dest="knowledge_command", required=True)
+    kn.add_parser("reindex", help="rebuild the vector index from the database (progress on stderr)")
+    delete_user = kn.add_parser("delete-user", help="hard-delete a user's own facts, documents and vectors")
+    delete_user.add_argument("user_id")
     platform = sub.add_parser("platform", help="platform kill switch and maintenance")
     platform.add_argument("platform_command", choices=["status", "pause", "resume", "maintenance"])
     return p
@@ -186,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run(_chat(settings))
     if args.command == "migrate":
         return _migrate(settings)
+    if args.command == "knowledge":
+        return _knowledge(args, settings)
     if args.command == "apikey":
         return _apikey(args, settings)
     return _platform(args, settings)

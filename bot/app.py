@@ -35,6 +35,8 @@ from bot.turn import Turn
 from bot.web import error_middleware
 from config.catalogue import CATALOGUE
 from config.settings import Settings
+from jobs.extension import JobsExtension
+from knowledge.extension import KnowledgeExtension
 
 log = structlog.get_logger("thinklio.app")
 
@@ -57,7 +59,7 @@ def history_budget(settings: Settings) -> int:
 
 def default_extensions() -> list[Extension]:
     """The capabilities every install has, in the order they are installed."""
-    return []
+    return [KnowledgeExtension(), JobsExtension()]
 
 
 class App:
@@ -162,6 +164,8 @@ class App:
         for adapter in s.channels:
             await adapter.start()
         await s.pipeline.recover(statuses=self._recoverable(s.platform.status))
+        for step in self.kit.on_ready:
+            await step()
         s.platform.start_polling(s.settings.state_poll_seconds)
         self._started = True
         log.info("app_started", database=s.db.dialect, channels=[a.type for a in s.channels])

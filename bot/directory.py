@@ -40,11 +40,12 @@ class Directory:
         self._users: LRU[str, UserRecord] = LRU(capacity)
         self._members: LRU[tuple[str, str], str] = LRU(capacity)
         self._conversations: LRU[tuple[str, str], ConversationRecord] = LRU(capacity)
+        self._conversations_by_id: LRU[str, ConversationRecord] = LRU(capacity)
         self._agent_tools: dict[str, dict[str, str]] = {}
 
     def invalidate(self) -> None:
         for cache in (self._channels, self._agents, self._accounts, self._identities, self._users,
-                      self._members, self._conversations, self._agent_tools):
+                      self._members, self._conversations, self._conversations_by_id, self._agent_tools):
             cache.clear()
 
     # channels, agents, accounts -------------------------------------------------------------------------
@@ -218,8 +219,14 @@ class Directory:
         return found
 
     async def conversation_by_id(self, conversation_id: str) -> ConversationRecord | None:
-        row = await self._db.one(select(t.conversation).where(t.conversation.c.id == conversation_id))
-        return None if row is None else record(ConversationRecord, row)
+        found = self._conversations_by_id.get(conversation_id)
+        if found is None:
+            row = await self._db.one(select(t.conversation).where(t.conversation.c.id == conversation_id))
+            if row is None:
+                return None
+            found = record(ConversationRecord, row)
+            self._conversations_by_id.put(conversation_id, found)
+        return found
 
     def _find_or_create_conversation(
         self, conn: Connection, channel: ChannelRecord, user: UserRecord, key: str

@@ -2,7 +2,7 @@
 
 An extension is an object with a `name`, the triage `intents` it answers directly, and `install(kit)`, called
 once while the app is assembled. Through the kit it registers tools, commands, direct triage handlers, HTTP
-routes, context for the model, work to do after each turn, and start/stop steps. Nothing else in the core
+routes, context for the model, work to do after each turn, and start, ready and stop steps. Nothing else in the core
 needs to know it exists (the idea of `llm`'s plugin hook and aiogram's explicit router registration).
 """
 
@@ -40,7 +40,8 @@ class Kit:
     direct_handlers: dict[str, DirectHandler] = field(default_factory=dict)
     knowledge_hooks: list[KnowledgeHook] = field(default_factory=list)
     after_turn: list[AfterTurn] = field(default_factory=list)
-    on_start: list[Step] = field(default_factory=list)
+    on_start: list[Step] = field(default_factory=list)  # before channels start and unfinished turns are recovered
+    on_ready: list[Step] = field(default_factory=list)  # after: channels deliver, recovered turns are running
     on_stop: list[Step] = field(default_factory=list)
     skills: list[tuple[str, str]] = field(default_factory=list)  # lines for /help: (what, example)
     extras: dict[str, Any] = field(default_factory=dict)  # services an extension offers others, by name

@@ -35,7 +35,10 @@ ASSISTANT = AgentSeed(
         "You are Thinklio, a helpful assistant. Answer briefly and plainly. "
         "Use a tool when it gives a better answer than you can."
     ),
-    tools=(("current_time", "read"),),
+    tools=(("current_time", "read"), ("memory_store", "write"), ("memory_search", "read"),
+           # jobs/tools.py: reminders and lists
+           ("reminder_set", "write"), ("reminder_list", "read"), ("reminder_cancel", "write"), ("task_add", "write"),
+           ("task_list", "read"), ("task_done", "write"), ("task_remove", "write"), ("task_clear", "write")),
 )
 
 DEFAULT_ACCOUNT = AccountSeed(

@@ -1,0 +1,3 @@
+"""Jobs: work that outlives a message (reminders, asynchronous tool calls, timeouts) and per-user task lists.
+
+Plugged in by `jobs.extension.JobsExtension`; see docs/ARCHITECTURE.md."""

@@ -36,7 +36,7 @@ def is_sqlite(url: str) -> bool:
 
 
 def sync_sqlite_url(url: str) -> str:
-    """`sqlite+aiosqlite:///path` (or any SQLite URL) -> the stdlib driver's URL for the same file."""
+    """Any SQLite URL (`sqlite:///path`, `sqlite+aiosqlite:///path`) -> the stdlib driver's URL for the same file."""
     return "sqlite+pysqlite" + url[url.index(":"):]
 
 

@@ -1,0 +1,84 @@
+"""One Bot API send, and what its failure means for the reply: wait and retry, try later, or give up."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import ReplyParameters
+
+from channels.telegram.inbound import Target
+
+Verdict = Literal["sent", "retry", "blocked", "failed"]
+MAX_BACKOFF = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    verdict: Verdict
+    retry_after: float | None = None  # Telegram's own flood wait, when it gave one
+    error: str | None = None
+    migrated_to: int | None = None
+
+
+def backoff(base: float, attempt: int) -> float:
+    return min(MAX_BACKOFF, base * 2 ** max(0, attempt))
+
+
+async def send_text(bot: Bot, target: Target, text: str, *, timeout: float) -> Result:
+    """Send one chunk once; never raises for Telegram or network failures."""
+    reply = None
+    if target.reply_to is not None:
+        # The user may have deleted the message by now; the answer still goes out, just not as a reply.
+        reply = ReplyParameters(message_id=target.reply_to, allow_sending_without_reply=True)
+    try:
+        await bot.send_message(chat_id=target.chat_id, text=text, message_thread_id=target.thread_id,
+                               reply_parameters=reply, parse_mode=None,
+                               request_timeout=timeout)  # type: ignore[arg-type]  # aiohttp takes float seconds
+    except asyncio.CancelledError:
+        raise
+    except TelegramMigrateToChat as exc:
+        # The group became a supergroup: same people, new id, and the old message ids mean nothing there.
+        if target.chat_id == exc.migrate_to_chat_id:
+            return classify_error(exc)
+        result = await send_text(bot, Target(exc.migrate_to_chat_id), text, timeout=timeout)
+        return Result(result.verdict, result.retry_after, result.error, exc.migrate_to_chat_id)
+    except Exception as exc:
+        return classify_error(exc)
+    return Result("sent")
+
+
+_TOKEN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
+
+
+def describe(exc: BaseException, limit: int = 500) -> str:
+    """The error for logs and the outbox, without the bot token (aiohttp puts whole URLs in some errors)."""
+    return _TOKEN.sub("<token>", f"{type(exc).__name__}: {exc}")[:limit]
+
+
+def classify_error(exc: BaseException) -> Result:
+    error = describe(exc)
+    if isinstance(exc, TelegramRetryAfter):
+        return Result("retry", retry_after=float(exc.retry_after), error=error)
+    if isinstance(exc, TelegramForbiddenError):
+        return Result("blocked", error=error)
+    # Down, slow, behind a proxy answering HTML, or a token being rotated: all worth another try later.
+    if isinstance(exc, TelegramNetworkError | TelegramServerError | ClientDecodeError | TelegramUnauthorizedError
+                  | asyncio.TimeoutError | OSError):
+        return Result("retry", error=error)
+    if isinstance(exc, TelegramAPIError):
+        return Result("failed", error=error)  # 400 and friends: sending the same again fails the same way
+    return Result("retry", error=error)

@@ -1,0 +1,70 @@
+"""The knowledge extension: what it plugs into the app (see bot/extensions.py)."""
+
+from __future__ import annotations
+
+from agents.context import estimate_tokens
+from bot.extensions import Kit
+from bot.turn import Turn
+from knowledge.api import upload_route
+from knowledge.commands import knowledge_commands
+from knowledge.extraction import extractor
+from knowledge.facts import Scopes
+from knowledge.handlers import Handlers
+from knowledge.service import Knowledge
+from knowledge.tools import memory_tools
+
+CONTEXT_MIN_SCORE = 0.2  # below this a fact is noise in the prompt
+
+
+def context_hook(knowledge: Knowledge):  # type: ignore[no-untyped-def]
+    async def facts_for(turn: Turn) -> list[str]:
+        """The facts and passages most relevant to the message, within the context token budget."""
+        budget = knowledge.settings.knowledge_context_tokens
+        scopes = Scopes.of_turn(turn)
+        # Two indexed reads keep a turn of a user with no knowledge from loading the model at all.
+        if budget <= 0 or not (await knowledge.facts.any_visible(scopes)
+                               or await knowledge.documents.any_visible(scopes)):
+            return []
+        hits = await knowledge.search(scopes, turn.text, limit=knowledge.settings.knowledge_search_limit,
+                                      min_score=CONTEXT_MIN_SCORE)
+        lines: list[str] = []
+        for hit in hits:
+            line = hit.text if hit.kind == "fact" else f"from '{hit.title}': {hit.text}"
+            cost = estimate_tokens(line)
+            if cost > budget:
+                continue
+            budget -= cost
+            lines.append(line)
+        return lines
+
+    return facts_for
+
+
+class KnowledgeExtension:
+    name = "knowledge"
+    intents = frozenset({"remember", "recall", "forget"})
+
+    def __init__(self) -> None:
+        self.knowledge: Knowledge | None = None
+
+    def install(self, kit: Kit) -> None:
+        s = kit.services
+        knowledge = Knowledge(s.db, s.clock, s.settings)
+        self.knowledge = knowledge
+        kit.extras["knowledge"] = knowledge
+        handlers = Handlers(knowledge, s.directory)
+        kit.answer("remember", handlers.remember)
+        kit.answer("recall", handlers.recall)
+        kit.answer("forget", handlers.forget)
+        kit.tools.register(*memory_tools(knowledge))
+        kit.commands.register_all(knowledge_commands(knowledge))
+        kit.web.router.add_routes([upload_route(s, knowledge)])
+        kit.knowledge_hooks.append(context_hook(knowledge))
+        kit.after_turn.append(extractor(knowledge))
+        kit.on_start.append(knowledge.start)
+        kit.on_stop.append(knowledge.stop)
+        kit.skills.extend([
+            ("remember", "'remember that my wifi password is …', 'call me Sam'"),
+            ("recall", "'what's my name?', 'what is my wifi password?'"),
+            ("forget", "'forget my wifi password', or /forget ID from /knowledge"),
+        ])

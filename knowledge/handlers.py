@@ -1,0 +1,114 @@
+"""Direct answers for triage's remember / recall / forget intents (Tier 2: no model involved).
+
+Each returns the reply text, or None to hand the message to the harness when it cannot answer well.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot.turn import Turn
+from knowledge.facts import Fact, Scopes, normalise_subject
+from knowledge.index import Partition
+
+if TYPE_CHECKING:
+    from agents.triage import TriageResult
+    from knowledge.service import Knowledge
+
+# A near match is only acted on (forgotten, or given as an answer) when it is this close in meaning.
+FORGET_MIN_SCORE = 0.75
+RECALL_MIN_SCORE = 0.55
+
+
+def own_partition(turn: Turn) -> Partition:
+    return Partition(turn.channel.account_id, "user", turn.user.id)
+
+
+def _your(subject: str) -> str:
+    return f"your {subject}"
+
+
+def _known_name(turn: Turn) -> str | None:
+    name = turn.user.display_name
+    return name if name and name != turn.sender_external_id else None
+
+
+class Handlers:
+    def __init__(self, knowledge: Knowledge, directory: Any) -> None:
+        self._k = knowledge
+        self._directory = directory
+
+    async def remember(self, turn: Turn, result: TriageResult) -> str | None:
+        entities = result.entities
+        subject, value = entities.get("subject"), entities.get("value")
+        predicate = "is"
+        if not (isinstance(subject, str) and isinstance(value, str) and value.strip()):
+            fact = entities.get("fact")
+            if not isinstance(fact, str) or not fact.strip():
+                return None
+            # A free-form note ("remember that I parked on level 3"): the note is its own subject.
+            subject, value, predicate = fact, fact, "note"
+        saved = await self._k.facts.remember(
+            own_partition(turn), subject, value, predicate=predicate, now=self._k.clock.now(), source="triage",
+            locale=turn.user.locale, agent_id=turn.agent.id, interaction_id=turn.interaction_id,
+            category="profile" if normalise_subject(subject) == "name" else None)
+        await self._k.sync()
+        fact = saved.fact
+        if fact.subject == "name":
+            await self._directory.update_user(turn.user.id, display_name=fact.value[:200])
+        if predicate == "note":
+            return "Noted." if not saved.unchanged else "I already had that noted."
+        if saved.unchanged:
+            return f"I already knew that: {_your(fact.subject)} is {fact.value}."
+        if saved.previous is not None:
+            return f"Updated: {_your(fact.subject)} is now {fact.value} (it was {saved.previous.value})."
+        if fact.subject == "name":
+            return f"Nice to meet you, {fact.value}! I'll remember your name."
+        return f"Got it: {_your(fact.subject)} is {fact.value}."
+
+    async def recall(self, turn: Turn, result: TriageResult) -> str | None:
+        subject = result.entities.get("subject")
+        if not isinstance(subject, str) or not subject.strip():
+            return None
+        subject = normalise_subject(subject)
+        scopes = Scopes.of_turn(turn)
+        facts = await self._k.facts.about(scopes, subject)
+        value = _best(facts).value if facts else (_known_name(turn) if subject == "name" else None)
+        check = result.entities.get("check")
+        if isinstance(check, str) and check:
+            if value is None:
+                return f"I don't know {_your(subject)} yet. Tell me with 'my {subject} is …'."
+            if value.lower() == check.lower():
+                return f"Yes, {_your(subject)} is {value}."
+            return f"No, {_your(subject)} is {value}, as far as I know."
+        if value is not None:
+            return f"{_your(subject).capitalize()} is {value}."
+        hits = await self._k.search(scopes, subject, limit=3, kinds=("fact",), min_score=RECALL_MIN_SCORE)
+        if hits:
+            return "Here is what I know about that:\n" + "\n".join(f"- {hit.text}" for hit in hits)
+        return f"I don't know {_your(subject)} yet. Tell me with 'my {subject} is …'."
+
+    async def forget(self, turn: Turn, result: TriageResult) -> str | None:
+        subject = result.entities.get("subject")
+        if not isinstance(subject, str) or not subject.strip():
+            return None
+        subject = normalise_subject(subject)
+        own = own_partition(turn)
+        mine = Scopes(own.account_id, (own,))
+        facts = await self._k.facts.about(mine, subject)
+        if not facts:
+            hits = await self._k.search(mine, subject, limit=2, kinds=("fact",), min_score=FORGET_MIN_SCORE)
+            # Only an unambiguous near match: forgetting the wrong thing is worse than asking again.
+            if len(hits) == 1 and hits[0].fact is not None:
+                facts = [hits[0].fact]
+        if not facts:
+            return f"I don't have anything about {_your(subject)} to forget."
+        await self._k.facts.archive(mine, [f.id for f in facts], now=self._k.clock.now())
+        await self._k.sync()
+        return f"Done: I've forgotten {_your(facts[0].subject)}."
+
+
+def _best(facts: list[Fact]) -> Fact:
+    """The user's own fact beats the agent's or the account's; the newest wins within a scope."""
+    order = {"user": 0, "team": 1, "agent": 2, "account": 3}
+    return sorted(facts, key=lambda f: (order.get(f.scope, 9), -f.created_at.timestamp()))[0]

@@ -1,0 +1,173 @@
+"""The knowledge service: one object the handlers, tools, commands, API and CLI share.
+
+Consistency between SQL and the index: a write commits the row with `index_state` (pending, delete or purge) in
+the same transaction as the fact itself; the index is updated afterwards and the state settled. A crash between
+the two leaves the state in SQL, and `sync()` (run at start-up and after every write) finishes the work: pending
+rows are embedded and upserted (idempotent by id), deleted ones have their vectors removed, purged ones are then
+removed from SQL. Search results are always re-read from SQL through the caller's scopes, so a vector that
+outlived its row (or sits in a wrong partition) is never shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from bot.clock import Clock
+from bot.store.database import Database
+from config.settings import Settings
+from knowledge.documents import DocumentStore, chunk_metadata
+from knowledge.embeddings import Embedder
+from knowledge.facts import Fact, FactStore, Scopes
+from knowledge.index import Partition, VectorIndex
+
+log = structlog.get_logger("thinklio.knowledge")
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    id: str
+    kind: str  # fact | chunk
+    text: str
+    score: float  # cosine similarity
+    fact: Fact | None = None
+    title: str | None = None
+
+
+def _partition(row: Any) -> Partition:
+    return Partition(row.account_id, row.scope, row.scope_id)
+
+
+def fact_text(row: Any) -> str:
+    return f"{row.subject} {row.predicate} {row.value}"
+
+
+class Knowledge:
+    def __init__(self, db: Database, clock: Clock, settings: Settings, *, index: VectorIndex | None = None,
+                 embedder: Embedder | None = None) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.facts = FactStore(db)
+        self.documents = DocumentStore(db)
+        self.index = index or VectorIndex(path=settings.data_dir / "chroma", url=settings.chroma_url,
+                                          shards=settings.knowledge_index_shards)
+        self.embedder = embedder or Embedder(batch_size=settings.knowledge_embed_batch)
+        self._sync_lock = asyncio.Lock()
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # index upkeep ------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Finish index work a crash left behind; rebuild when the index is gone but SQL says it was built."""
+        if await self.facts.has_indexed() and await self.index.is_empty():
+            log.warning("knowledge_index_missing", action="reindex")
+            await self.reindex()
+            return
+        await self.sync()
+        if await self.facts.has_indexed():  # someone will ask: load the model now, not in their first turn
+            self._spawn(self.embedder.warm())
+
+    async def stop(self) -> None:
+        await asyncio.gather(*list(self._background), return_exceptions=True)
+        await self.index.close()
+        self.embedder.close()
+
+    def kick(self) -> None:
+        """Sync in the background (documents: the upload answers before every chunk is embedded)."""
+        self._spawn(self.sync())
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # The rows keep their index_state: the next sync (or start-up) finishes the work.
+            log.warning("knowledge_background_failed", error=str(error))
+
+    async def drain(self) -> None:
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    async def sync(self, *, batch: int = 512, progress: Progress | None = None, total: int = 0) -> int:
+        """Apply every queued index change; returns how many rows were settled."""
+        done = 0
+        async with self._sync_lock:
+            while True:
+                facts = await self.facts.work_queue(batch)
+                chunks = await self.documents.work_queue(batch)
+                if not facts and not chunks:
+                    return done
+                await self._apply(facts, fact_text, lambda r: {"kind": "fact", "account_id": r.account_id,
+                                                              "scope": r.scope, "scope_id": r.scope_id},
+                                  self.facts.settle)
+                await self._apply(chunks, lambda r: r.text, chunk_metadata, self.documents.settle)
+                done += len(facts) + len(chunks)
+                if progress is not None:
+                    progress(done, total)
+
+    async def _apply(self, rows: Sequence[Any], text: Callable[[Any], str], meta: Callable[[Any], dict[str, Any]],
+                     settle: Callable[..., Any]) -> None:
+        pending = [r for r in rows if r.index_state == "pending"]
+        if pending:
+            vectors = await self.embedder.embed([text(r) for r in pending])
+            await self.index.upsert([(_partition(r), r.id, vector, meta(r))
+                                     for r, vector in zip(pending, vectors, strict=True)])
+            await settle([r.id for r in pending], was="pending", now_state="indexed")
+        for state, after in (("delete", "none"), ("purge", "gone")):
+            gone = [r for r in rows if r.index_state == state]
+            if gone:
+                await self.index.delete([(_partition(r), r.id) for r in gone])
+                await settle([r.id for r in gone], was=state, now_state=after)
+
+    async def reindex(self, progress: Progress | None = None) -> int:
+        """Rebuild the index from SQL: drop our collections, queue every active row, embed them all."""
+        async with self._sync_lock:
+            await self.index.reset()
+            total = await self.facts.requeue_all()
+            await self.documents.requeue_all()
+        return await self.sync(progress=progress, total=total)
+
+    # reads -------------------------------------------------------------------------------------------------
+
+    async def search(self, scopes: Scopes, query: str, *, limit: int = 5, kinds: tuple[str, ...] = ("fact", "chunk"),
+                     min_score: float = 0.0) -> list[Hit]:
+        """Nearest facts and document chunks the caller may see, best first."""
+        if not query.strip():
+            return []
+        vector = await self.embedder.embed_one(query)
+        # Over-fetch: hits that SQL drops (archived since, other kind) must not starve the answer.
+        found = await self.index.query(scopes.partitions, vector, limit * 2 + 4)
+        fact_ids = [i for i, _ in found if i.startswith("kfa_")]
+        chunk_ids = [i for i, _ in found if i.startswith("kch_")]
+        facts = await self.facts.by_ids(scopes, fact_ids) if "fact" in kinds else {}
+        chunks = await self.documents.by_ids(scopes, chunk_ids) if "chunk" in kinds else {}
+        hits: list[Hit] = []
+        for item_id, distance in found:
+            score = 1.0 - distance
+            if score < min_score:
+                continue
+            if (fact := facts.get(item_id)) is not None:
+                hits.append(Hit(item_id, "fact", fact.text, score, fact=fact))
+            elif (chunk := chunks.get(item_id)) is not None:
+                hits.append(Hit(item_id, "chunk", chunk.text, score, title=chunk.title))
+        return hits[:limit]
+
+    # deletion (reference 19.6) -----------------------------------------------------------------------------
+
+    async def delete_user(self, user_id: str) -> int:
+        """Hard-delete a user's user-scoped facts, documents and their vectors, in every account."""
+        partitions = await self.facts.mark_user_for_purge(user_id)
+        await self.documents.mark_user_for_purge(user_id)
+        settled = await self.sync()
+        for partition in partitions:  # the whole partition is theirs: drop it, strays included
+            await self.index.drop(partition)
+        return settled

@@ -1,0 +1,64 @@
+"""The harness's memory tools: `memory_store` (write) and `memory_search` (read), bound to one service."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from agents.tools import Tool, ToolContext, tool
+from knowledge.facts import Scopes
+from knowledge.index import Partition
+
+if TYPE_CHECKING:
+    from knowledge.service import Knowledge
+
+LOAD_TIMEOUT = 90.0
+
+
+def memory_tools(knowledge: Knowledge) -> tuple[Tool, Tool]:
+    # The first call in a process may load the model (seconds on a busy machine): more than the default timeout.
+    @tool(trust="write", name="memory_store", timeout=LOAD_TIMEOUT)
+    async def memory_store(ctx: ToolContext, subject: str, value: str, category: str | None = None,
+                           scope: Literal["user", "agent", "account"] = "user") -> str:
+        """Remember a fact for later, e.g. subject 'wifi password', value 'hunter2'. A new value for the same
+        subject replaces the old one.
+
+        Args:
+            subject: what the fact is about, short, e.g. 'favourite colour'.
+            value: the fact's value, e.g. 'green'.
+            category: optional grouping such as 'profile', 'preference', 'contact'.
+            scope: 'user' (this user only, the default); 'agent' or 'account' need an account admin.
+        """
+        turn = ctx.turn
+        account = turn.channel.account_id
+        if scope != "user" and not turn.is_account_admin:
+            return "error: only an account admin may store facts for the whole agent or account"
+        scope_id = {"user": turn.user.id, "agent": turn.agent.id, "account": account}[scope]
+        saved = await knowledge.facts.remember(
+            Partition(account, scope, scope_id), subject, value, now=knowledge.clock.now(), source="tool",
+            category=category, confidence=0.9, locale=turn.user.locale, agent_id=turn.agent.id,
+            interaction_id=turn.interaction_id)
+        await knowledge.sync()
+        if saved.unchanged:
+            return f"already known: {saved.fact.text} (id {saved.fact.id})"
+        if saved.previous is not None:
+            return f"stored {saved.fact.text} (id {saved.fact.id}); it replaces '{saved.previous.value}'"
+        return f"stored {saved.fact.text} (id {saved.fact.id})"
+
+    @tool(trust="read", name="memory_search", timeout=LOAD_TIMEOUT)
+    async def memory_search(ctx: ToolContext, query: str, limit: int = 5) -> str:
+        """Search what you know (facts you were told, documents you were given) by meaning.
+
+        Args:
+            query: what to look for, e.g. 'wifi' or 'where did I park'.
+            limit: how many results, at most 20.
+        """
+        hits = await knowledge.search(Scopes.of_turn(ctx.turn), query, limit=max(1, min(limit, 20)))
+        if not hits:
+            return "nothing found"
+        lines = []
+        for hit in hits:
+            where = f" (from document '{hit.title}')" if hit.title else ""
+            lines.append(f"- [{hit.id}] {hit.text}{where} (relevance {hit.score:.2f})")
+        return "\n".join(lines)
+
+    return memory_store, memory_search

@@ -1,0 +1,42 @@
+"""Shared set-up for the knowledge tests: an app with two users in the default account and one in another."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from agents.llm.base import ChatResult, Usage
+from bot.app import App
+from bot.messages import InboundMessage, Outcome, Sender
+from channels.registry import builder
+from config.catalogue import ASSISTANT, AccountSeed, ChannelSeed
+from knowledge.service import Knowledge
+from tests.conftest import make_settings
+from tests.fakes.scripted_provider import ScriptedProvider
+
+OTHER = AccountSeed(slug="other", name="Other", agents=(ASSISTANT,),
+                    channels=(ChannelSeed(slug="other-api", type="http", agent="assistant"),))
+
+
+def text(answer: str) -> ChatResult:
+    return ChatResult(answer, (), Usage(10, 5), "scripted-model")
+
+
+async def started(tmp_path: Path, provider: Any = None, **overrides: Any) -> App:
+    from bot.store.seed import seed_catalogue
+
+    app = App(make_settings(tmp_path / "var", **overrides), channels=builder(("http",)),
+              provider=provider if provider is not None else ScriptedProvider(lambda m, t: text("ok")))
+    await app.start()
+    await app.services.db.run(lambda conn: seed_catalogue(conn, (OTHER,), app.services.clock.now()))
+    app.services.directory.invalidate()
+    return app
+
+
+def knowledge_of(app: App) -> Knowledge:
+    return app.kit.extras["knowledge"]
+
+
+async def say(app: App, message: str, user: str = "alice", channel: str = "api") -> Outcome:
+    return await app.services.pipeline.handle(InboundMessage(channel=channel, sender=Sender(user, user.title()),
+                                                             text=message))
