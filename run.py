@@ -52,14 +52,13 @@ async def _serve(settings: Settings) -> int:
 
 async def _chat(settings: Settings) -> int:
     from bot.app import App
-    from channels.console import ConsoleChannel
     from channels.registry import builder
 
-    app = App(settings, channels=builder([ConsoleChannel.type]))
+    app = App(settings, channels=builder(["console"]))
     await app.start()
     try:
-        console = next(a for a in app.services.channels if isinstance(a, ConsoleChannel))
-        await console.run()
+        console = next(a for a in app.services.channels if a.type == "console")
+        await console.run()  # type: ignore[attr-defined]
     finally:
         await app.stop()
     return 0
