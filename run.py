@@ -155,15 +155,19 @@ def _migrate(settings: Settings) -> int:
 def _triage(argv: list[str]) -> int:
     import structlog
 
-    from agents.triage import Triage
+    from agents.triage import DIRECT_NOW, Triage
     from agents.triage.cli import main
+    from bot.app import default_extensions
     from bot.logs import configure_logging
 
     settings = _settings()
     configure_logging(settings.log_level if settings.log_level != "info" else "warning", settings.log_format)
     log = structlog.get_logger("thinklio.triage")
+    # `direct` means what it means in the server: answered without a model by this install's handlers.
+    handled = DIRECT_NOW.union(*(extension.intents for extension in default_extensions()))
     triage = Triage(
         min_strength=settings.triage_min_strength, max_ambiguity=settings.triage_max_ambiguity,
+        handled_intents=handled,
         on_parse=lambda r: log.info("triage", intent=r.intent, strength=r.strength, ambiguity=r.ambiguity,
                                     direct=r.direct),
     )

@@ -111,7 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     if not exp_path.exists():
         exp_path = DEFAULT_EXPECTATIONS
     expectations = json.loads(exp_path.read_text(encoding="utf-8"))
-    handled = frozenset(INTENTS) - {"none"} if args.handled == "all" else DIRECT_NOW
+    if args.handled == "all":
+        handled = frozenset(INTENTS) - {"none"}
+    else:  # what this install answers directly: the core's intents and its extensions'
+        from bot.app import default_extensions
+
+        handled = DIRECT_NOW.union(*(extension.intents for extension in default_extensions()))
     report = evaluate(load_rows(args.file), expectations, handled)
     if args.json:
         print(json.dumps(report, indent=2))
