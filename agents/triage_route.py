@@ -17,6 +17,7 @@ from bot.turn import Reply, Turn
 log = structlog.get_logger("thinklio.triage")
 
 Capabilities = Callable[[Turn], Awaitable[list[tuple[str, str]]]]
+LOOK_BEFORE_HANDING_OVER = frozenset({"recall", "forget"})
 
 
 def observe_triage(metrics: Metrics) -> Callable[[TriageResult], None]:
@@ -53,9 +54,16 @@ class TriageRoute:
             # The one fact the foundation keeps itself: the user's time zone, on their profile.
             await self._directory.update_user(turn.user.id, timezone=zone)
             return Reply(f"Got it: your time zone is now {zone}.", tier="triage", intent="remember")
-        if not result.direct:
-            return None
         handler = self._handlers.get(result.intent)
+        if not result.direct:
+            # Parsing alone cannot say whether "forget my wifi password" names something we know; the handler
+            # can, by looking: it answers only when it finds the fact, and hands over to the model otherwise.
+            if handler is None or result.intent not in LOOK_BEFORE_HANDING_OVER:
+                return None
+            answered = await handler(turn, result)
+            if answered is None or isinstance(answered, Reply):
+                return answered
+            return Reply(answered, tier="triage", intent=result.intent)
         if handler is not None:
             answered = await handler(turn, result)
             if answered is None or isinstance(answered, Reply):

@@ -132,6 +132,15 @@ class FactStore:
                                   .order_by(F.c.created_at.desc()))
         return [_fact(row) for row in rows]
 
+    async def mentioning(self, scopes: Scopes, word: str, *, limit: int = 5) -> list[Fact]:
+        """Facts whose subject contains `word` as whole words ("wifi" finds "wifi password")."""
+        word = normalise_subject(word)
+        like = or_(F.c.subject == word, F.c.subject.like(f"{word} %"), F.c.subject.like(f"% {word}"),
+                   F.c.subject.like(f"% {word} %"))
+        rows = await self._db.all(select(F).where(scopes.clause(F), F.c.archived == 0, like)
+                                  .order_by(F.c.created_at.desc()).limit(limit))
+        return [_fact(row) for row in rows]
+
     async def visible(self, scopes: Scopes, *, limit: int = 100) -> list[Fact]:
         rows = await self._db.all(select(F).where(scopes.clause(F), F.c.archived == 0)
                                   .order_by(F.c.scope, F.c.subject).limit(limit))

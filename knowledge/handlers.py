@@ -83,9 +83,15 @@ class Handlers:
             return f"No, {_your(subject)} is {value}, as far as I know."
         if value is not None:
             return f"{_your(subject).capitalize()} is {value}."
+        related = await self._k.facts.mentioning(scopes, subject, limit=3)
+        if related:
+            return "Here is what I know about that:\n" + "\n".join(
+                f"- {_your(fact.subject)} is {fact.value}" for fact in related)
         hits = await self._k.search(scopes, subject, limit=3, kinds=("fact",), min_score=RECALL_MIN_SCORE)
         if hits:
             return "Here is what I know about that:\n" + "\n".join(f"- {hit.text}" for hit in hits)
+        if not result.direct:  # a subject triage was unsure of, and nothing known: the model may know better
+            return None
         return f"I don't know {_your(subject)} yet. Tell me with 'my {subject} is …'."
 
     async def forget(self, turn: Turn, result: TriageResult) -> str | None:
@@ -102,7 +108,7 @@ class Handlers:
             if len(hits) == 1 and hits[0].fact is not None:
                 facts = [hits[0].fact]
         if not facts:
-            return f"I don't have anything about {_your(subject)} to forget."
+            return None if not result.direct else f"I don't have anything about {_your(subject)} to forget."
         await self._k.facts.archive(mine, [f.id for f in facts], now=self._k.clock.now())
         await self._k.sync()
         return f"Done: I've forgotten {_your(facts[0].subject)}."

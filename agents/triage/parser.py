@@ -124,7 +124,7 @@ _HELP_GATE = frozenset({
     "comprehend", "aware", "respond", "response", "use", "using", "questions", "subjects", "topics",
     "complete", "handle", "accept",
 })
-_MEMORY_GATE = frozenset({"remember", "forget", "my", "note", "memorize", "mind", "save", "store", "tell"})
+_MEMORY_GATE = frozenset({"remember", "forget", "my", "note", "memorize", "mind", "save", "store", "tell", "know"})
 _LIST_GATE = _REMIND_GATE | _TASK_GATE | {"remember", "recall", "mind", "do"}
 _NAME_GATE = frozenset({"name", "names", "call", "refer", "address", "reference", "called", "am",
                         "designation",

@@ -125,7 +125,8 @@ _NAME_Q = re.compile(
 )
 _RECALL = re.compile(
     r"(?:what|whats) (?:is|are|was|were) my (?P<subject>[a-z][a-z' ]{1,30}?)(?: again)?|"
-    r"what did i tell you about (?P<subject2>.+)|do you remember (?:my |what my )(?P<subject3>.+?)(?: is)?"
+    r"what did i tell you about (?P<subject2>.+)|do you remember (?:my |what my )(?P<subject3>.+?)(?: is)?|"
+    r"what do you (?:know|remember) about (?:my |the )?(?P<subject4>[a-z][a-z' ]{1,30}?)"
 )
 _FORGET = re.compile(
     r"(?:please )?(?:forget|delete|erase|remove|drop|clear|wipe) (?:about |everything you know about |"
@@ -216,7 +217,7 @@ def match_memory(core: str, cased: str) -> Candidate | None:
     q = unwrap_ask(core)
     m = _RECALL.fullmatch(q)
     if m:
-        subject = (m["subject"] or m["subject2"] or m["subject3"]).strip()
+        subject = (m["subject"] or m["subject2"] or m["subject3"] or m["subject4"]).strip()
         safe = subject in _SAFE_SUBJECTS
         return Candidate("recall", STRONG if safe else WEAK, {"subject": subject}, answerable=safe, full=safe)
     m = _FORGET.fullmatch(core)
