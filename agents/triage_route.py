@@ -17,7 +17,7 @@ from bot.turn import Reply, Turn
 log = structlog.get_logger("thinklio.triage")
 
 Capabilities = Callable[[Turn], Awaitable[list[tuple[str, str]]]]
-LOOK_BEFORE_HANDING_OVER = frozenset({"recall", "forget"})
+LOOK_BEFORE_HANDING_OVER = frozenset({"recall", "forget", "reminder_list"})
 
 
 def observe_triage(metrics: Metrics) -> Callable[[TriageResult], None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,10 @@ async def cancel_reminder(service: JobsService, turn: Turn, number: int) -> str:
     return f"Cancelled reminder {number} ({job.payload.get('text')})."
 
 
+_CANCEL = re.compile(r"\s*(?:please\s+)?(?:cancel|delete|remove|stop)\s+(?:my\s+)?reminder\s+"
+                     r"(?:number\s+|no\.?\s*|#)?(\d{1,6})\s*[.!]?\s*$", re.IGNORECASE)
+
+
 def direct_handlers(service: JobsService) -> dict[str, DirectHandler]:
     tasks = service.tasks
 
@@ -68,7 +73,10 @@ def direct_handlers(service: JobsService) -> dict[str, DirectHandler]:
             return None  # the model can ask what to remind about
         return await set_reminder(service, turn, str(e["text"]), parse_when(e.get("when"), turn), e.get("recurrence"))
 
-    async def reminder_list(turn: Turn, result: TriageResult) -> str:
+    async def reminder_list(turn: Turn, result: TriageResult) -> str | None:
+        if not result.direct:  # triage is unsure: only a plain "cancel reminder 3" is ours to answer
+            cancel = _CANCEL.match(turn.text)
+            return await cancel_reminder(service, turn, int(cancel.group(1))) if cancel else None
         return await list_reminders(service, turn, result.entities.get("query"))
 
     async def task_add(turn: Turn, result: TriageResult) -> str | None:
