@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select
-
 from agents.llm.base import ChatMessage
 from bot.clock import Clock
-from bot.store import tables as t
 from bot.store.database import Database
 from bot.turn import Turn
 
 # Facts relevant to the turn, one line each; the knowledge issue plugs in here.
 KnowledgeHook = Callable[[Turn], Awaitable[list[str]]]
 HISTORY_ROWS = 50
+# Plain SQL: read on every harness turn, where building the statement would cost more than running it.
+HISTORY_SQL = ("SELECT direction, text FROM message WHERE conversation_id = :conversation AND id < :before "
+               "ORDER BY id DESC LIMIT :rows")
 
 
 def estimate_tokens(text: str) -> int:
@@ -53,20 +53,16 @@ class ContextBuilder:
         """Earlier messages of the conversation, newest kept first, within the token budget, oldest first."""
         if self._history_tokens <= 0:
             return []
-        rows = await self._db.all(
-            select(t.message.c.direction, t.message.c.text)
-            .where(t.message.c.conversation_id == turn.conversation.id, t.message.c.id < turn.message_id)
-            .order_by(t.message.c.id.desc())
-            .limit(HISTORY_ROWS)
-        )
+        rows = await self._db.fetch_rows(HISTORY_SQL, {"conversation": turn.conversation.id,
+                                                       "before": turn.message_id, "rows": HISTORY_ROWS})
         kept: list[ChatMessage] = []
         budget = self._history_tokens
-        for row in rows:
-            cost = estimate_tokens(row.text)
+        for direction, text in rows:
+            cost = estimate_tokens(text)
             if cost > budget:
                 break
             budget -= cost
-            kept.append(ChatMessage("assistant" if row.direction == "out" else "user", row.text))
+            kept.append(ChatMessage("assistant" if direction == "out" else "user", text))
         kept.reverse()
         while kept and kept[0].role == "assistant":  # a history that opens with a reply confuses small models
             kept.pop(0)

@@ -22,8 +22,7 @@ def context_hook(knowledge: Knowledge):  # type: ignore[no-untyped-def]
         budget = knowledge.settings.knowledge_context_tokens
         scopes = Scopes.of_turn(turn)
         # Two indexed reads keep a turn of a user with no knowledge from loading the model at all.
-        if budget <= 0 or not (await knowledge.facts.any_visible(scopes)
-                               or await knowledge.documents.any_visible(scopes)):
+        if budget <= 0 or not await knowledge.anything_for(scopes):
             return []
         hits = await knowledge.search(scopes, turn.text, limit=knowledge.settings.knowledge_search_limit,
                                       min_score=CONTEXT_MIN_SCORE)

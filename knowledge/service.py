@@ -61,6 +61,21 @@ class Knowledge:
         self._sync_lock = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
 
+    async def anything_for(self, scopes: Scopes) -> bool:
+        """Whether the caller can see any fact or document at all: one plain indexed query, because the harness
+        asks on every turn and most users have no knowledge (then the embedding model is never touched)."""
+        params: dict[str, Any] = {"account": scopes.account_id}
+        ors = []
+        for n, partition in enumerate(p for p in scopes.partitions if p.account_id == scopes.account_id):
+            params[f"s{n}"], params[f"i{n}"] = partition.scope, partition.scope_id
+            ors.append(f"(scope = :s{n} AND scope_id = :i{n})")
+        if not ors:
+            return False
+        where = f"account_id = :account AND NOT archived AND ({' OR '.join(ors)})"
+        sql = (f"SELECT 1 FROM knowledge_fact WHERE {where} "
+               f"UNION ALL SELECT 1 FROM knowledge_document WHERE {where} LIMIT 1")
+        return await self.db.fetch_row(sql, params) is not None
+
     # index upkeep ------------------------------------------------------------------------------------------
 
     async def start(self) -> None:

@@ -157,12 +157,20 @@ class Database:
         """One row of a plain SQL query with `:name` parameters, for the few reads on every request's path.
         SQLite runs it on the driver directly (microseconds instead of the ORM layer's ~0.2 ms); values come back
         as the driver gives them."""
+        rows = await self.fetch_rows(sql, params, limit=1)
+        return rows[0] if rows else None
+
+    async def fetch_rows(self, sql: str, params: dict[str, Any], *, limit: int | None = None) -> list[tuple[Any, ...]]:
+        """All rows (or the first `limit`) of a plain SQL query, the same fast way as `fetch_row`."""
         if isinstance(self._backend, _SQLiteBackend):
-            return await self._backend.read(
-                lambda conn: conn.connection.dbapi_connection.execute(sql, params).fetchone()  # type: ignore[union-attr]
-            )
-        row = await self._backend.read(lambda conn: conn.execute(text(sql), params).first())
-        return None if row is None else tuple(row)
+            def run(conn: Connection) -> list[tuple[Any, ...]]:
+                cursor = conn.connection.dbapi_connection.execute(sql, params)  # type: ignore[union-attr]
+                return cursor.fetchall() if limit is None else cursor.fetchmany(limit)
+
+            return await self._backend.read(run)
+        result = await self._backend.read(
+            lambda conn: [tuple(r) for r in conn.execute(text(sql), params).all()[:limit]])
+        return result
 
     async def ping(self) -> bool:
         try:
