@@ -146,7 +146,7 @@ async def startup(args: argparse.Namespace, root: Path) -> None:
             await original()
             step = time.perf_counter() - began
 
-        app.kit.on_start[app.kit.on_start.index(original)] = timed_start
+        app.kit.on_ready[app.kit.on_ready.index(original)] = timed_start
         began = time.perf_counter()
         await app.start()
         timings[label] = time.perf_counter() - began
