@@ -18,7 +18,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "heads") -> None:
+def upgrade(url: str, revision: str = "head") -> None:
     """Blocking; runs its own event loop, so call it from a thread when one is already running."""
     command.upgrade(alembic_config(url), revision)
 

@@ -1,7 +1,7 @@
 """jobs and tasks
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-26 09:50:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import bot.store.tables
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

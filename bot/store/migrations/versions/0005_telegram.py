@@ -1,7 +1,7 @@
 """telegram: outbox and blocked chats
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-26 09:25:14.900602
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import bot.store.tables
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
