@@ -33,9 +33,14 @@ lint: install
 	$(PY) -m ruff check .
 
 bench: install
-	$(PY) tests/bench/http_load.py --clients 50 --messages 4000
+	$(PY) tests/bench/http_load.py --clients 50 --messages 8000
 	$(PY) tests/bench/http_load.py --clients 200 --messages 8000
-	$(PY) tests/bench/triage_eval.py ../shared/data/clinc150-dev/val.jsonl
+	$(PY) tests/bench/triage_eval.py ../shared/data/clinc150-dev/val.jsonl --handled current
+	$(PY) tests/bench/harness_overhead.py --turns 300
+	$(PY) tests/bench/local_llm_bench.py
+	$(PY) tests/bench/knowledge_bench.py --sizes 10000 --queries 200
+	$(PY) tests/bench/jobs_bench.py
+	$(PY) tests/bench/telegram_webhook_bench.py --updates 2000 --clients 40
 
 clean:
 	rm -rf $(VENV) var
