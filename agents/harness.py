@@ -61,10 +61,6 @@ class Harness:
         self._settings = settings
         self.services = services  # set once the container exists; tools receive it
 
-    @property
-    def configured(self) -> bool:
-        return self._provider is not None
-
     async def close(self) -> None:
         if self._provider is not None:
             await self._provider.close()

@@ -68,10 +68,6 @@ class Directory:
             found = self._channels[row.slug] = record(ChannelRecord, row)
         return found
 
-    async def channels(self) -> list[ChannelRecord]:
-        rows = await self._db.all(select(t.channel).order_by(t.channel.c.slug))
-        return [record(ChannelRecord, row) for row in rows]
-
     async def agent(self, agent_id: str) -> AgentRecord:
         found = self._agents.get(agent_id)
         if found is None:

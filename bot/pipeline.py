@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -129,13 +130,8 @@ class Pipeline:
             self._tickets.pop(key)
             return self._duplicate(await self._stored_ticket(channel, inbound), channel, inbound, user)
         self._metrics.messages_received.labels(channel.slug).inc()
-        agent = await self._directory.agent(conversation.agent_id)
-        turn = Turn(interaction_id=interaction_id, message_id=message_id, text=inbound.text, channel=channel,
-                    agent=agent, user=user, conversation=conversation,
-                    sender_external_id=inbound.sender.external_id, received_at=now,
-                    is_platform_admin=self._is_platform_admin(channel.type, inbound.sender.external_id),
-                    role=await self._directory.role(channel.account_id, user.id),
-                    default_timezone=self._settings.default_timezone)
+        turn = await self._turn(interaction_id, message_id, inbound.text, channel, user, conversation,
+                                sender=inbound.sender.external_id, received_at=now)
         self._spawn(turn, ticket)
         return ticket
 
@@ -319,11 +315,8 @@ class Pipeline:
                                    "inbound_message_id": message_id, "parent_interaction_id": parent_interaction_id,
                                    "status": "received", "cost_usd": 0.0, "created_at": now}),
         ])
-        turn = Turn(interaction_id=interaction_id, message_id=message_id, text=note, channel=channel,
-                    agent=await self._directory.agent(conversation.agent_id), user=user, conversation=conversation,
-                    sender_external_id="", received_at=now, origin="event",
-                    role=await self._directory.role(channel.account_id, user.id),
-                    default_timezone=self._settings.default_timezone)
+        turn = await self._turn(interaction_id, message_id, note, channel, user, conversation, sender="",
+                                received_at=now, origin="event")
         ticket = Ticket(interaction_id, conversation.id, note, user.id)
         self._spawn(turn, ticket)
         return ticket
@@ -377,11 +370,17 @@ class Pipeline:
         assert channel is not None and user is not None and conversation is not None
         identities = [ext for kind, ext in await self._directory.identities(user.id) if kind == channel.type]
         external_id = identities[0] if identities else ""
-        return Turn(interaction_id=m["id"], message_id=m["inbound_message_id"], text=m["text"], channel=channel,
-                    agent=await self._directory.agent(m["agent_id"]), user=user, conversation=conversation,
-                    sender_external_id=external_id, received_at=m["created_at"],
-                    origin="event" if m["direction"] == "event" else "user",
-                    is_platform_admin=self._is_platform_admin(channel.type, external_id),
+        return await self._turn(m["id"], m["inbound_message_id"], m["text"], channel, user, conversation,
+                                sender=external_id, received_at=m["created_at"],
+                                origin="event" if m["direction"] == "event" else "user")
+
+    async def _turn(self, interaction_id: str, message_id: str, text: str, channel: ChannelRecord,
+                    user: UserRecord, conversation: ConversationRecord, *, sender: str, received_at: datetime,
+                    origin: str = "user") -> Turn:
+        return Turn(interaction_id=interaction_id, message_id=message_id, text=text, channel=channel,
+                    agent=await self._directory.agent(conversation.agent_id), user=user, conversation=conversation,
+                    sender_external_id=sender, received_at=received_at, origin=origin,
+                    is_platform_admin=bool(sender) and self._is_platform_admin(channel.type, sender),
                     role=await self._directory.role(channel.account_id, user.id),
                     default_timezone=self._settings.default_timezone)
 

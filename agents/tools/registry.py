@@ -141,9 +141,6 @@ class ToolRegistry:
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)
 
-    def names(self) -> list[str]:
-        return sorted(self._tools)
-
 
 def validate_arguments(item: Tool, arguments: dict[str, Any]) -> str | None:
     """Why `arguments` do not fit the tool's schema, or None. Small and strict: the model's mistakes go back to
