@@ -17,9 +17,8 @@ import structlog
 
 from agents.context import ContextBuilder
 from agents.llm.base import ChatMessage, ProviderError, ToolCall, ToolSpec
-from agents.pricing import Prices
+from agents.model_calls import ModelCalls
 from agents.tools import TRUST_RANK, Tool, ToolContext, ToolRegistry, validate_arguments
-from bot.budgets import Budgets
 from bot.directory import Directory
 from bot.metrics import Metrics
 from bot.store import tables as t
@@ -47,30 +46,22 @@ MAX_TOOL_RESULT_CHARS = 4000
 
 
 class Harness:
-    def __init__(self, *, provider: Any, tools: ToolRegistry, context: ContextBuilder, directory: Directory,
-                 budgets: Budgets, prices: Prices, db: Database, metrics: Metrics, settings: Settings,
-                 services: Any = None) -> None:
-        self._provider = provider
+    def __init__(self, *, model: ModelCalls, tools: ToolRegistry, context: ContextBuilder, directory: Directory,
+                 db: Database, metrics: Metrics, settings: Settings, services: Any = None) -> None:
+        self._model = model
         self._tools = tools
         self._context = context
         self._directory = directory
-        self._budgets = budgets
-        self._prices = prices
         self._db = db
         self._metrics = metrics
         self._settings = settings
         self.services = services  # set once the container exists; tools receive it
 
-    async def close(self) -> None:
-        if self._provider is not None:
-            await self._provider.close()
-
     async def __call__(self, turn: Turn) -> Reply:
-        if self._provider is None:
+        if self._model.provider is None:
             turn.record("llm_call", None, status="error", error="no_model")
             return Reply(NO_MODEL, tier="llm", status="unanswered", error_code="no_model")
-        account = await self._directory.account(turn.channel.account_id)
-        reason = await self._budgets.exceeded(account, turn.user)
+        reason = await self._model.refusal(turn)
         if reason is not None:
             turn.record("budget", None, status="denied", error="budget_exceeded")
             return Reply(OVER_BUDGET.format(reason=reason), tier="llm", status="rejected",
@@ -83,36 +74,20 @@ class Harness:
             return await self._loop(turn)
         finally:
             await marking
-            cost = turn.cost_usd
-            self._budgets.add(account.id, turn.user.id, cost)
-            if cost:
-                self._metrics.interaction_cost.inc(cost)
 
     async def _loop(self, turn: Turn) -> Reply:
         assigned = await self._directory.agent_tools(turn.agent.id)
         offered = [tool for name in sorted(assigned) if (tool := self._tools.get(name)) is not None]
         specs: list[ToolSpec] = [tool.spec() for tool in offered]
         messages = await self._context.messages(turn)
-        model = turn.agent.model or self._provider.default_model
+        model = self._model.model_for(turn)
         for _ in range(self._settings.harness_max_steps):
-            started = time.perf_counter()
             try:
-                result = await self._provider.chat(messages, specs, model=model,
-                                                   max_tokens=self._settings.llm_max_tokens)
+                result = await self._model.chat(turn, messages, specs, model=model,
+                                                max_tokens=self._settings.llm_max_tokens)
             except ProviderError as exc:
-                turn.record("llm_call", model, status="error", started=started,
-                            error=f"{exc.code}: {exc.message}"[:500])
-                log.warning("llm_call_failed", model=model, code=exc.code, error=exc.message)
                 reason = PROVIDER_REASONS.get(exc.code, "it failed")
                 return Reply(PROVIDER_DOWN.format(reason=reason), tier="llm", status="failed", error_code=exc.code)
-            seconds = time.perf_counter() - started
-            self._metrics.llm_call_duration.labels(result.model or model).observe(seconds)
-            cost = self._prices.cost(result.model or model, result.usage)
-            turn.record("llm_call", result.model or model, started=started, tokens_in=result.usage.tokens_in,
-                        tokens_out=result.usage.tokens_out, cost_usd=cost,
-                        detail={"tool_calls": [call.name for call in result.tool_calls]} if result.tool_calls else None)
-            log.info("step_completed", step="llm_call", duration_ms=round(seconds * 1000, 3),
-                     tokens_in=result.usage.tokens_in, tokens_out=result.usage.tokens_out, cost=cost)
             if not result.tool_calls:
                 text = (result.text or "").strip()
                 if not text:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from agents.context import ContextBuilder
 from agents.harness import Harness
 from agents.llm import Provider, build_provider
+from agents.model_calls import ModelCalls
 from agents.pricing import Prices
 from agents.tools import default_tools
 from agents.triage import DIRECT_NOW, Triage
@@ -83,11 +84,16 @@ class App:
         self.web = web.Application(middlewares=[error_middleware(metrics)],
                                    client_max_size=settings.max_body_bytes)
         self.tools = default_tools()
+        self.model = ModelCalls(
+            provider if provider is not None else build_provider(settings), prices=Prices(settings.llm_prices),
+            budgets=Budgets(db, clock, account_default=settings.account_monthly_budget_usd,
+                            user_default=settings.user_monthly_budget_usd),
+            directory=directory, metrics=metrics)
         self.kit = Kit(services=self.services, tools=self.tools, commands=self.services.commands, web=self.web,
-                       skills=list(TRIAGE_SKILLS))
+                       model=self.model, skills=list(TRIAGE_SKILLS))
         for extension in default_extensions() if extensions is None else extensions:
             extension.install(self.kit)
-        self._harness = self._build_harness(provider)
+        self._harness = self._build_harness()
         pipeline.routes.extend(self._build_routes())
         pipeline.after_turn.extend(self.kit.after_turn)
         install_routes(self.web, self.services)
@@ -99,17 +105,13 @@ class App:
         self.web.on_cleanup.append(self._on_cleanup)
         self._started = False
 
-    def _build_harness(self, provider: Provider | None) -> Harness:
+    def _build_harness(self) -> Harness:
         s, kit = self.services, self.kit
         knowledge = kit.knowledge_hooks[0] if kit.knowledge_hooks else None
         return Harness(
-            provider=provider if provider is not None else build_provider(s.settings), tools=self.tools,
+            model=self.model, tools=self.tools,
             context=ContextBuilder(s.db, s.clock, history_tokens=history_budget(s.settings), knowledge=knowledge),
-            directory=s.directory,
-            budgets=Budgets(s.db, s.clock, account_default=s.settings.account_monthly_budget_usd,
-                            user_default=s.settings.user_monthly_budget_usd),
-            prices=Prices(s.settings.llm_prices), db=s.db, metrics=s.metrics, settings=s.settings,
-            services=s,
+            directory=s.directory, db=s.db, metrics=s.metrics, settings=s.settings, services=s,
         )
 
     def _build_routes(self) -> list[Route]:
@@ -195,6 +197,6 @@ class App:
                 await step()
             except Exception as exc:
                 log.warning("extension_stop_failed", error=str(exc))
-        await self._harness.close()
+        await self.model.close()
         await s.db.close()
         log.info("app_stopped")

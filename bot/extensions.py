@@ -18,6 +18,7 @@ from bot.commands import CommandRegistry
 from bot.turn import Reply, Turn
 
 if TYPE_CHECKING:
+    from agents.model_calls import ModelCalls
     from agents.tools import ToolRegistry
     from agents.triage import TriageResult
     from bot.services import Services
@@ -37,6 +38,7 @@ class Kit:
     tools: ToolRegistry
     commands: CommandRegistry
     web: web.Application
+    model: ModelCalls  # the language model, metered: for work an extension does with it (e.g. extraction)
     direct_handlers: dict[str, DirectHandler] = field(default_factory=dict)
     knowledge_hooks: list[KnowledgeHook] = field(default_factory=list)
     after_turn: list[AfterTurn] = field(default_factory=list)

@@ -35,7 +35,7 @@ from bot.routes import Route
 from bot.store import tables as t
 from bot.store.batch import Insert, Op, Update
 from bot.store.database import Database
-from bot.turn import Reply, Turn
+from bot.turn import Reply, StepRecord, Turn
 from config.settings import Settings
 
 log = structlog.get_logger("thinklio.pipeline")
@@ -230,16 +230,19 @@ class Pipeline:
             turn.record("error", type(exc).__name__, status="error", error=str(exc)[:500])
             return Reply(FAILED, tier="none", status="failed", error_code="internal_error")
 
+    async def add_steps(self, turn: Turn, steps: Sequence[StepRecord]) -> None:
+        """Store steps taken for a turn after it was finished (work after the turn, such as extraction), and the
+        interaction's cost with them."""
+        if not steps:
+            return
+        now = self._clock.now()
+        await self._db.write([*(_step_insert(turn, step, now) for step in steps),
+                              Update(t.interaction, turn.interaction_id, {"cost_usd": turn.cost_usd})])
+
     async def _finish(self, turn: Turn, reply: Reply) -> Outcome:
         now = self._clock.now()
         duration_ms = (time.perf_counter() - turn.started) * 1000
-        ops: list[Op] = [
-            Insert(t.step, {"id": new_id("stp"), "interaction_id": turn.interaction_id, "seq": s.seq,
-                            "kind": s.kind, "name": s.name, "status": s.status, "duration_ms": s.duration_ms,
-                            "tokens_in": s.tokens_in, "tokens_out": s.tokens_out, "cost_usd": s.cost_usd,
-                            "error": s.error, "detail": s.detail, "created_at": now})
-            for s in turn.steps
-        ]
+        ops: list[Op] = [_step_insert(turn, step, now) for step in turn.steps]
         reply_id = None
         if reply.text:
             reply_id = new_id("msg")
@@ -387,3 +390,10 @@ class Pipeline:
     async def drain(self, timeout: float = 10.0) -> None:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
+
+
+def _step_insert(turn: Turn, step: StepRecord, now: datetime) -> Insert:
+    return Insert(t.step, {"id": new_id("stp"), "interaction_id": turn.interaction_id, "seq": step.seq,
+                           "kind": step.kind, "name": step.name, "status": step.status,
+                           "duration_ms": step.duration_ms, "tokens_in": step.tokens_in, "tokens_out": step.tokens_out,
+                           "cost_usd": step.cost_usd, "error": step.error, "detail": step.detail, "created_at": now})

@@ -158,16 +158,14 @@ class DocumentStore:
         rows = await self._db.all(select(D).where(scopes.clause(D), D.c.archived == 0).order_by(D.c.created_at))
         return [Document(r.id, r.title, r.media_type, r.size_bytes, r.chunks, r.scope, r.scope_id) for r in rows]
 
-    async def any_visible(self, scopes: Scopes) -> bool:
-        return await self._db.one(select(D.c.id).where(scopes.clause(D), D.c.archived == 0).limit(1)) is not None
-
     async def by_ids(self, scopes: Scopes, ids: Sequence[str]) -> dict[str, Chunk]:
         if not ids:
             return {}
         rows = await self._db.all(
-            select(C.c.id, C.c.document_id, C.c.text, D.c.title).join(D, D.c.id == C.c.document_id)
-            .where(C.c.id.in_(list(ids)), scopes.clause(C), C.c.archived == 0, D.c.archived == 0))
-        return {r.id: Chunk(r.id, r.document_id, r.title, r.text) for r in rows}
+            select(C.c.id, C.c.document_id, C.c.text, D.c.title, C.c.account_id, C.c.scope, C.c.scope_id)
+            .join(D, D.c.id == C.c.document_id)
+            .where(C.c.id.in_(list(ids)), C.c.archived == 0, D.c.archived == 0))  # scopes: see FactStore.by_ids
+        return {r.id: Chunk(r.id, r.document_id, r.title, r.text) for r in rows if scopes.allows(r)}
 
     async def work_queue(self, limit: int) -> list[Any]:
         return await self._db.all(select(C).where(C.c.index_state.in_(("pending", "delete", "purge")))

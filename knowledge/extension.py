@@ -7,7 +7,7 @@ from bot.extensions import Kit
 from bot.turn import Turn
 from knowledge.api import upload_route
 from knowledge.commands import knowledge_commands
-from knowledge.extraction import extractor
+from knowledge.extraction import FactProposer, extractor
 from knowledge.facts import Scopes
 from knowledge.handlers import Handlers
 from knowledge.service import Knowledge
@@ -20,11 +20,9 @@ def context_hook(knowledge: Knowledge):  # type: ignore[no-untyped-def]
     async def facts_for(turn: Turn) -> list[str]:
         """The facts and passages most relevant to the message, within the context token budget."""
         budget = knowledge.settings.knowledge_context_tokens
-        scopes = Scopes.of_turn(turn)
-        # Two indexed reads keep a turn of a user with no knowledge from loading the model at all.
-        if budget <= 0 or not await knowledge.anything_for(scopes):
+        if budget <= 0:
             return []
-        hits = await knowledge.search(scopes, turn.text, limit=knowledge.settings.knowledge_search_limit,
+        hits = await knowledge.search(Scopes.of_turn(turn), turn.text, limit=knowledge.settings.knowledge_search_limit,
                                       min_score=CONTEXT_MIN_SCORE)
         lines: list[str] = []
         for hit in hits:
@@ -59,7 +57,10 @@ class KnowledgeExtension:
         kit.commands.register_all(knowledge_commands(knowledge))
         kit.web.router.add_routes([upload_route(s, knowledge)])
         kit.knowledge_hooks.append(context_hook(knowledge))
-        kit.after_turn.append(extractor(knowledge))
+        proposer = FactProposer(kit.model, s.pipeline, mode=s.settings.knowledge_extract_with_model,
+                                model_name=s.settings.knowledge_extract_model,
+                                min_confidence=s.settings.knowledge_extract_min_confidence)
+        kit.after_turn.append(extractor(knowledge, proposer))
         kit.on_start.append(knowledge.start)
         kit.on_stop.append(knowledge.stop)
         kit.skills.extend([

@@ -38,6 +38,11 @@ class Scopes:
         return cls(account, (Partition(account, "user", turn.user.id), Partition(account, "agent", turn.agent.id),
                              Partition(account, "account", account)))
 
+    def allows(self, row: Any) -> bool:
+        """The row (with account_id, scope, scope_id) is in one of these partitions."""
+        return (row.account_id == self.account_id
+                and Partition(row.account_id, row.scope, row.scope_id) in self.partitions)
+
     def clause(self, table: Any) -> ColumnElement[bool]:
         return and_(table.c.account_id == self.account_id, or_(*(
             and_(table.c.scope == p.scope, table.c.scope_id == p.scope_id)
@@ -93,9 +98,10 @@ class FactStore:
     async def remember(self, owner: Partition, subject: str, value: str, *, now: datetime, source: str,
                        predicate: str = "is", category: str | None = None, confidence: float = 1.0,
                        locale: str | None = None, agent_id: str | None = None,
-                       interaction_id: str | None = None) -> Remembered:
+                       interaction_id: str | None = None, replace_stronger: bool = True) -> Remembered:
         """Store a fact; an active fact with the same subject and predicate in the same partition is superseded
-        (archived, its vector queued for deletion) in the same transaction."""
+        (archived, its vector queued for deletion) in the same transaction. With `replace_stronger` False, a
+        current fact held with more confidence is kept and nothing is written (a guess never beats a statement)."""
         subject = normalise_subject(subject)
         value = value.strip()
 
@@ -105,7 +111,7 @@ class FactStore:
                 F.c.archived == 0, F.c.subject == subject, F.c.predicate == predicate)).all()
             current = [_fact(row) for row in rows]
             for fact in current:
-                if fact.value == value:
+                if fact.value == value or (not replace_stronger and fact.confidence > confidence):
                     return Remembered(fact, None, unchanged=True)
             row = {"id": new_id("kfa"), "account_id": owner.account_id, "scope": owner.scope,
                    "scope_id": owner.scope_id, "agent_id": agent_id, "subject": subject, "predicate": predicate,
@@ -150,12 +156,10 @@ class FactStore:
         """The active facts among `ids` that the caller may see (what a vector hit turns into)."""
         if not ids:
             return {}
-        rows = await self._db.all(select(F).where(F.c.id.in_(list(ids)), scopes.clause(F), F.c.archived == 0))
-        return {row.id: _fact(row) for row in rows}
-
-    async def any_visible(self, scopes: Scopes) -> bool:
-        row = await self._db.one(select(F.c.id).where(scopes.clause(F), F.c.archived == 0).limit(1))
-        return row is not None
+        # By primary key only, scopes checked here: with the scope clause in SQL, SQLite walks the scope index
+        # over the whole account instead (40 ms at 100k facts).
+        rows = await self._db.all(select(F).where(F.c.id.in_(list(ids)), F.c.archived == 0))
+        return {row.id: _fact(row) for row in rows if scopes.allows(row)}
 
     async def archive(self, scopes: Scopes, fact_ids: Sequence[str], *, now: datetime,
                       writable: Sequence[Partition] | None = None) -> list[Fact]:

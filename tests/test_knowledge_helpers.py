@@ -22,11 +22,12 @@ def text(answer: str) -> ChatResult:
     return ChatResult(answer, (), Usage(10, 5), "scripted-model")
 
 
-async def started(tmp_path: Path, provider: Any = None, **overrides: Any) -> App:
+async def started(tmp_path: Path, provider: Any = "ok", **overrides: Any) -> App:
+    """`provider`: a provider, None for the one the settings name, or the default: a model that answers "ok"."""
     from bot.store.seed import seed_catalogue
 
     app = App(make_settings(tmp_path / "var", **overrides), channels=builder(("http",)),
-              provider=provider if provider is not None else ScriptedProvider(lambda m, t: text("ok")))
+              provider=ScriptedProvider(lambda m, t: text("ok")) if provider == "ok" else provider)
     await app.start()
     await app.services.db.run(lambda conn: seed_catalogue(conn, (OTHER,), app.services.clock.now()))
     app.services.directory.invalidate()

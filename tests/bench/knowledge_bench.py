@@ -71,6 +71,7 @@ async def run_size(size: int, args: argparse.Namespace) -> dict[str, float]:
     rng = random.Random(size)
     with tempfile.TemporaryDirectory(prefix="kbench-") as tmp:
         settings = Settings(_env_file=None, data_dir=Path(tmp), llm_provider="none",  # type: ignore[call-arg]
+                            model_cache_dir=Path(__file__).resolve().parents[2] / "var" / "models",
                             log_level="warning")
         app = App(settings, extensions=[])
         await app.open_store()
