@@ -27,7 +27,7 @@ from bot.http_api import install_routes
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.platform import PlatformState
-from bot.routes import CommandRoute, Route
+from bot.routes import AttachmentRoute, CommandRoute, Route
 from bot.services import ChannelAdapter, Services
 from bot.store.database import Database
 from bot.store.migrate import upgrade_async
@@ -127,6 +127,7 @@ class App:
                         on_parse=observe_triage(s.metrics))
         return [
             CommandRoute(s.commands, s.directory, s.platform, capabilities),
+            AttachmentRoute(kit.attachment_handlers),
             TriageRoute(triage, s.directory, s.clock, capabilities, min_strength=s.settings.triage_min_strength,
                         handlers=kit.direct_handlers),
             self._harness,

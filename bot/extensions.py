@@ -2,8 +2,9 @@
 
 An extension is an object with a `name`, the triage `intents` it answers directly, and `install(kit)`, called
 once while the app is assembled. Through the kit it registers tools, commands, direct triage handlers, HTTP
-routes, context for the model, work to do after each turn, and start, ready and stop steps. Nothing else in the core
-needs to know it exists (the idea of `llm`'s plugin hook and aiogram's explicit router registration).
+routes, readers of files sent with messages, context for the model, work to do after each turn, and start,
+ready and stop steps. Nothing else in the core needs to know it exists (the idea of `llm`'s plugin hook and
+aiogram's explicit router registration).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 DirectHandler = Callable[[Turn, "TriageResult"], Awaitable["str | Reply | None"]]
 # Facts for the model about this turn, one line each.
 KnowledgeHook = Callable[[Turn], Awaitable[list[str]]]
+# Reads the files sent with a turn: a reply, or None to let the caption go on to triage and the harness.
+AttachmentHandler = Callable[[Turn], Awaitable[Reply | None]]
 # Runs after a turn is stored and delivered (in the background), e.g. to learn facts from it.
 AfterTurn = Callable[[Turn, Reply], Awaitable[None]]
 Step = Callable[[], Awaitable[None]]
@@ -41,6 +44,7 @@ class Kit:
     model: ModelCalls  # the language model, metered: for work an extension does with it (e.g. extraction)
     direct_handlers: dict[str, DirectHandler] = field(default_factory=dict)
     knowledge_hooks: list[KnowledgeHook] = field(default_factory=list)
+    attachment_handlers: list[AttachmentHandler] = field(default_factory=list)
     after_turn: list[AfterTurn] = field(default_factory=list)
     on_start: list[Step] = field(default_factory=list)  # before channels start and unfinished turns are recovered
     on_ready: list[Step] = field(default_factory=list)  # after: channels deliver, recovered turns are running

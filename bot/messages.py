@@ -14,6 +14,36 @@ class Sender:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a message. Only described here: its bytes are fetched from the channel when something
+    reads it (`AttachmentSource`), so the pipeline never holds files it does not need."""
+
+    ref: str  # the channel's handle on the file (Telegram: the file_id)
+    name: str | None = None
+    media_type: str | None = None
+    size: int | None = None  # bytes, when the channel says
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ref": self.ref, "name": self.name, "media_type": self.media_type, "size": self.size}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Attachment:
+        return cls(str(data["ref"]), data.get("name"), data.get("media_type"), data.get("size"))
+
+
+def too_large(limit: int) -> str:
+    """The reason given for a file over `limit` bytes, in the words of a reply."""
+    size = f"{limit / (1024 * 1024):.0f} MB" if limit >= 1024 * 1024 else f"{max(limit // 1024, 1)} KB"
+    return f"it is larger than the {size} I accept"
+
+
+class AttachmentSource(Protocol):
+    """A channel that can hand over the bytes of a file sent to it (at most `limit` of them, or it raises)."""
+
+    async def fetch_attachment(self, attachment: Attachment, *, limit: int) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
 class InboundMessage:
     """One message from a user, as any channel hands it to the pipeline."""
 
@@ -24,6 +54,7 @@ class InboundMessage:
     conversation_key: str | None = None  # chat, thread or mailbox the reply belongs to; default: the sender
     conversation_id: str | None = None  # an existing conversation named by the caller (HTTP API)
     metadata: dict[str, Any] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()  # with these, the text (a caption) may be empty
 
 
 @dataclass(frozen=True, slots=True)

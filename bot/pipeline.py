@@ -27,7 +27,14 @@ from bot.extensions import AfterTurn
 from bot.gates import Gate
 from bot.ids import new_id
 from bot.lanes import Lanes
-from bot.messages import TERMINAL_STATUSES, Deliverer, InboundMessage, OutboundMessage, Outcome
+from bot.messages import (
+    TERMINAL_STATUSES,
+    Attachment,
+    Deliverer,
+    InboundMessage,
+    OutboundMessage,
+    Outcome,
+)
 from bot.metrics import Metrics
 from bot.ratelimit import RateLimiter
 from bot.records import ChannelRecord, ConversationRecord, UserRecord
@@ -87,7 +94,7 @@ class Pipeline:
         channel = await self._directory.channel(inbound.channel)
         if channel is None or channel.status != "active":
             raise ThinklioError("not_found", f"channel {inbound.channel!r} not found")
-        if not inbound.text.strip():
+        if not inbound.text.strip() and not inbound.attachments:
             raise ThinklioError("bad_request", "the message has no text")
         if len(inbound.text) > self._settings.max_message_chars:
             raise ThinklioError("bad_request", f"the message is longer than {self._settings.max_message_chars} "
@@ -108,7 +115,7 @@ class Pipeline:
         message_row = {
             "id": message_id, "conversation_id": conversation.id, "channel_id": channel.id,
             "external_id": inbound.external_id, "direction": "in", "user_id": user.id, "text": inbound.text,
-            "created_at": now,
+            "attachments": [a.to_json() for a in inbound.attachments] or None, "created_at": now,
         }
         interaction_row = {
             "id": interaction_id, "account_id": channel.account_id, "agent_id": conversation.agent_id,
@@ -131,7 +138,7 @@ class Pipeline:
             return self._duplicate(await self._stored_ticket(channel, inbound), channel, inbound, user)
         self._metrics.messages_received.labels(channel.slug).inc()
         turn = await self._turn(interaction_id, message_id, inbound.text, channel, user, conversation,
-                                sender=inbound.sender.external_id, received_at=now)
+                                sender=inbound.sender.external_id, received_at=now, attachments=inbound.attachments)
         self._spawn(turn, ticket)
         return ticket
 
@@ -282,6 +289,14 @@ class Pipeline:
 
     # messages the server starts -------------------------------------------------------------------------
 
+    async def fetch_attachment(self, turn: Turn, attachment: Attachment, *, limit: int) -> bytes:
+        """The bytes of a file sent with the turn's message, from the channel it came through."""
+        source = self.outlets.get(turn.channel.type)
+        fetch = getattr(source, "fetch_attachment", None)
+        if fetch is None:
+            raise ThinklioError("bad_request", f"the {turn.channel.type} channel cannot hand over files", status=415)
+        return await fetch(attachment, limit=limit)
+
     async def send(self, conversation_id: str, text: str, *, metadata: dict[str, Any] | None = None) -> str:
         """Put a message into a conversation on the server's own initiative (a reminder, a notice): stored, then
         delivered through the conversation's channel. Returns the message id."""
@@ -338,7 +353,7 @@ class Pipeline:
         """Finish what a previous run left: re-run messages never started (and queued ones once maintenance
         is over); close the ones cut off mid-answer with a reply that says so."""
         rows = await self._db.all(
-            select(t.interaction, t.message.c.text, t.message.c.direction)
+            select(t.interaction, t.message.c.text, t.message.c.direction, t.message.c.attachments)
             .join(t.message, t.message.c.id == t.interaction.c.inbound_message_id)
             .where(t.interaction.c.status.in_(list(statuses)))
             .order_by(t.interaction.c.id)
@@ -375,12 +390,14 @@ class Pipeline:
         external_id = identities[0] if identities else ""
         return await self._turn(m["id"], m["inbound_message_id"], m["text"], channel, user, conversation,
                                 sender=external_id, received_at=m["created_at"],
-                                origin="event" if m["direction"] == "event" else "user")
+                                origin="event" if m["direction"] == "event" else "user",
+                                attachments=tuple(Attachment.from_json(a) for a in m["attachments"] or ()))
 
     async def _turn(self, interaction_id: str, message_id: str, text: str, channel: ChannelRecord,
                     user: UserRecord, conversation: ConversationRecord, *, sender: str, received_at: datetime,
-                    origin: str = "user") -> Turn:
+                    origin: str = "user", attachments: tuple[Attachment, ...] = ()) -> Turn:
         return Turn(interaction_id=interaction_id, message_id=message_id, text=text, channel=channel,
+                    attachments=attachments,
                     agent=await self._directory.agent(conversation.agent_id), user=user, conversation=conversation,
                     sender_external_id=sender, received_at=received_at, origin=origin,
                     is_platform_admin=bool(sender) and self._is_platform_admin(channel.type, sender),

@@ -1,5 +1,5 @@
 """Routing: the chain a message goes through after the gates. Each route answers or passes (returns None);
-the first answer wins. Order: slash command, triage (Tier 2), harness (Tier 3)."""
+the first answer wins. Order: slash command, files sent with the message, triage (Tier 2), harness (Tier 3)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from collections.abc import Awaitable, Callable
 
 from bot.commands import CommandContext, CommandError, CommandRegistry, parse_command
 from bot.directory import Directory
+from bot.extensions import AttachmentHandler
 from bot.platform import PlatformState
 from bot.turn import Reply, Turn
 
 Route = Callable[[Turn], Awaitable[Reply | None]]
+NO_FILE_READER = "I can't read files here yet. Please send your question as a message."
 Capabilities = Callable[[Turn], Awaitable[list[tuple[str, str]]]]
 
 
@@ -47,3 +49,21 @@ class CommandRoute:
             return Reply(str(exc), tier="command", intent=f"/{name}", error_code=exc.code)
         turn.record("command", name, started=started)
         return Reply(text, tier="command", intent=f"/{name}")
+
+
+class AttachmentRoute:
+    """Files sent with a message go to the extensions that read them (knowledge reads documents)."""
+
+    def __init__(self, handlers: list[AttachmentHandler]) -> None:
+        self._handlers = handlers
+
+    async def __call__(self, turn: Turn) -> Reply | None:
+        if not turn.attachments or turn.origin != "user":
+            return None
+        for handler in self._handlers:
+            reply = await handler(turn)
+            if reply is not None:
+                return reply
+        if self._handlers or turn.text.strip():
+            return None
+        return Reply(NO_FILE_READER, tier="triage", intent="attachment", error_code="unsupported_attachment")

@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.messages import Attachment
 from bot.records import AgentRecord, ChannelRecord, ConversationRecord, UserRecord
 
 
 @dataclass(slots=True)
 class StepRecord:
     seq: int
-    kind: str  # gate | command | triage | llm_call | tool_call | delivery
+    kind: str  # gate | command | triage | document | llm_call | tool_call | delivery
     name: str | None
     status: str  # ok | error | denied
     duration_ms: float
@@ -51,6 +52,7 @@ class Turn:
     is_platform_admin: bool = False
     role: str | None = None
     default_timezone: str = "UTC"
+    attachments: tuple[Attachment, ...] = ()
     steps: list[StepRecord] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
 

@@ -70,7 +70,7 @@ def upload_route(services: Services, knowledge: Knowledge) -> web.RouteDef:
         data = await _read_limited(request, services.settings.knowledge_max_document_bytes)
         chunks = chunks_of(data, kind, size=services.settings.knowledge_chunk_chars)
         title = (query.get("title") or request.headers.get("X-Filename") or "document").strip()[:300]
-        doc = await knowledge.documents.add(owner, title=title, media_type=media_type, data_size=len(data),
+        doc, _ = await knowledge.documents.add(owner, title=title, media_type=media_type, data_size=len(data),
                                             chunks=chunks, now=services.clock.now())
         knowledge.kick()
         return web.json_response({"document": {"id": doc.id, "title": doc.title, "media_type": doc.media_type,

@@ -137,10 +137,18 @@ class DocumentStore:
         self._db = db
 
     async def add(self, owner: Partition, *, title: str, media_type: str, data_size: int, chunks: Sequence[str],
-                  now: datetime) -> Document:
+                  now: datetime, replace_same_title: bool = False) -> tuple[Document, int]:
+        """Store a document and its chunks; with `replace_same_title`, the owner's earlier documents of that title
+        are archived in the same transaction (a file sent again is a new version). Returns how many were."""
         doc = Document(new_id("kdo"), title[:300], media_type, data_size, len(chunks), owner.scope, owner.scope_id)
 
-        def work(conn: Connection) -> None:
+        def work(conn: Connection) -> int:
+            replaced = 0
+            if replace_same_title:
+                earlier = [r.id for r in conn.execute(select(D.c.id).where(
+                    D.c.account_id == owner.account_id, D.c.scope == owner.scope, D.c.scope_id == owner.scope_id,
+                    D.c.title == doc.title, D.c.archived == 0))]
+                replaced = _archive(conn, earlier)
             conn.execute(D.insert(), {"id": doc.id, "account_id": owner.account_id, "scope": owner.scope,
                                       "scope_id": owner.scope_id, "title": doc.title, "media_type": media_type,
                                       "size_bytes": data_size, "chunks": len(chunks), "archived": 0,
@@ -150,9 +158,23 @@ class DocumentStore:
                  "scope_id": owner.scope_id, "seq": seq, "text": text, "archived": 0, "index_state": "pending",
                  "created_at": now}
                 for seq, text in enumerate(chunks)])
+            return replaced
 
-        await self._db.run(work)
-        return doc
+        return doc, await self._db.run(work)
+
+    async def archive(self, scopes: Scopes, doc_ids: Sequence[str], *,
+                      writable: Sequence[Partition]) -> list[Document]:
+        """Archive the given documents the caller may see and change; their chunks' vectors are removed."""
+        allowed = Scopes(scopes.account_id, tuple(writable))
+
+        def work(conn: Connection) -> list[Document]:
+            rows = conn.execute(select(D).where(D.c.id.in_(list(doc_ids)), D.c.archived == 0)).all()
+            docs = [Document(r.id, r.title, r.media_type, r.size_bytes, r.chunks, r.scope, r.scope_id)
+                    for r in rows if allowed.allows(r)]
+            _archive(conn, [doc.id for doc in docs])
+            return docs
+
+        return await self._db.run(work)
 
     async def listed(self, scopes: Scopes) -> list[Document]:
         rows = await self._db.all(select(D).where(scopes.clause(D), D.c.archived == 0).order_by(D.c.created_at))
@@ -201,6 +223,14 @@ class DocumentStore:
             conn.execute(update(C).where(C.c.archived == 0, C.c.index_state != "purge").values(index_state="pending"))
 
         await self._db.run(work)
+
+
+def _archive(conn: Connection, doc_ids: Sequence[str]) -> int:
+    if doc_ids:
+        conn.execute(update(D).where(D.c.id.in_(list(doc_ids))).values(archived=1))
+        conn.execute(update(C).where(C.c.document_id.in_(list(doc_ids)), C.c.archived == 0)
+                     .values(archived=1, index_state="delete"))
+    return len(doc_ids)
 
 
 def chunk_metadata(row: Any) -> dict[str, Any]:

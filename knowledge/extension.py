@@ -6,6 +6,7 @@ from agents.context import estimate_tokens
 from bot.extensions import Kit
 from bot.turn import Turn
 from knowledge.api import upload_route
+from knowledge.attachments import attachment_reader
 from knowledge.commands import knowledge_commands
 from knowledge.extraction import FactProposer, extractor
 from knowledge.facts import Scopes
@@ -57,6 +58,7 @@ class KnowledgeExtension:
         kit.commands.register_all(knowledge_commands(knowledge))
         kit.web.router.add_routes([upload_route(s, knowledge)])
         kit.knowledge_hooks.append(context_hook(knowledge))
+        kit.attachment_handlers.append(attachment_reader(knowledge, s.pipeline))
         proposer = FactProposer(kit.model, s.pipeline, mode=s.settings.knowledge_extract_with_model,
                                 model_name=s.settings.knowledge_extract_model,
                                 min_confidence=s.settings.knowledge_extract_min_confidence)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 from agents.llm.base import ChatMessage, ChatResult, ToolCall, ToolSpec, Usage
 from bot.app import App
 from bot.ids import new_id
+from bot.messages import Attachment, InboundMessage
+from knowledge.extraction import PROPOSE_PROMPT
 from knowledge.facts import Scopes
 from knowledge.index import Partition
 from tests.fakes.scripted_provider import ScriptedProvider
@@ -107,3 +110,59 @@ async def _account(app: App, user: str) -> str:
     record = await app.services.directory.account_by_slug("other" if user == "carol" else "default")
     assert record is not None
     return record.id
+
+
+class FilesOutlet:
+    """The HTTP channel's outlet, able to hand over files as a chat channel does (the AttachmentSource protocol)."""
+
+    def __init__(self, inner: Any, files: dict[str, bytes]) -> None:
+        self._inner = inner
+        self.files = files
+
+    async def deliver(self, message: Any) -> None:
+        await self._inner.deliver(message)
+
+    async def fetch_attachment(self, attachment: Attachment, *, limit: int) -> bytes:
+        return self.files[attachment.ref]
+
+
+async def test_documents_sent_in_chat_and_extracted_facts_stay_in_scope(tmp_path: Path) -> None:
+    def model(messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> ChatResult:
+        if messages[0].content == PROPOSE_PROMPT:
+            employer = messages[-1].content.split()[-1]
+            body = json.dumps({"facts": [{"subject": "employer", "value": employer, "confidence": 0.9}]})
+            return ChatResult(body, (), Usage(1, 1), "m")
+        return ChatResult("ok", (), Usage(1, 1), "m")
+
+    app = await started(tmp_path, ScriptedProvider(model), knowledge_extract_with_model="on")
+    pipeline = app.services.pipeline
+    pipeline.outlets["http"] = FilesOutlet(pipeline.outlets["http"], {
+        f"file-{user}": f"Notes of {user}: the alarm code is {secret}.".encode() for user, secret in SECRETS.items()})
+    try:
+        for user, secret in SECRETS.items():
+            out = await pipeline.handle(InboundMessage(
+                channel=CHANNEL[user], sender=_sender(user), text="",
+                attachments=(Attachment(f"file-{user}", f"{user}-notes.txt", "text/plain"),)))
+            assert out.reply is not None and out.reply.startswith(f"I've read '{user}-notes.txt'"), out
+            await say(app, f"I work at Corp{secret}", user=user, channel=CHANNEL[user])
+        await pipeline.drain()
+        knowledge = knowledge_of(app)
+        await knowledge.drain()
+        documents = {}
+        for user in SECRETS:
+            account = await _account(app, user)
+            record = await app.services.directory.identify("http", _sender(user), account)
+            hits = await knowledge.search(Scopes(account, (Partition(account, "user", record.id),)),
+                                          "alarm code and employer", limit=20)
+            texts = " ".join(hit.text for hit in hits)
+            assert f"alarm code is {SECRETS[user]}" in texts and f"Corp{SECRETS[user]}" in texts
+            assert not leaks(texts, user)
+            listing = (await say(app, "/knowledge", user=user, channel=CHANNEL[user])).reply or ""
+            assert f"{user}-notes.txt" in listing and not [u for u in SECRETS if u != user and f"{u}-notes" in listing]
+            documents[user] = listing.split(f"  document '{user}-notes.txt'")[0].split("\n")[-1]
+        out = await say(app, f"/forget {documents['bob']}", user="alice")
+        assert "no document" in (out.reply or "").lower()
+        out = await say(app, f"/forget {documents['alice']}", user="alice")
+        assert out.reply == "Forgotten: the document 'alice-notes.txt'."
+    finally:
+        await app.stop()

@@ -207,15 +207,15 @@ async def test_start_with_a_deep_link_payload_is_the_start_command(tg: Bot) -> N
     assert row is not None and (row.tier, row.intent) == ("command", "/start")
 
 
-async def test_files_get_a_notice_once_and_captions_are_read(tg: Bot) -> None:
-    document = {"file_id": "BQACAgIAAxk", "file_unique_id": "AgAD", "file_name": "report.pdf"}
-    update = message_update(document=document)
+async def test_photos_get_a_notice_once_and_captions_are_read(tg: Bot) -> None:
+    photo = [{"file_id": "AgACAgIAAxk", "file_unique_id": "AQAD", "width": 90, "height": 67, "file_size": 1200}]
+    update = message_update(photo=photo)
     await tg.post(update)
     await tg.post(update)  # redelivered
     tg.channel._seen.clear()
     await tg.post(update)  # redelivered after a restart
     await wait_for(lambda: FILES_NOT_SUPPORTED in tg.fake.texts(), message="the notice")
-    await tg.post(message_update(caption="what time is it", document=document))
+    await tg.post(message_update(caption="what time is it", photo=photo))
     await tg.replies(2)
     await tg.settled()
     assert tg.fake.texts().count(FILES_NOT_SUPPORTED) == 1

@@ -131,6 +131,7 @@ message = Table(
     Column("direction", String(8), nullable=False),
     fk_column("user_id", "user_profile", nullable=True, index=False),
     Column("text", Text, nullable=False),
+    Column("attachments", JSON, nullable=True),  # [Attachment.to_json()]: files are fetched from the channel
     created_column(),
     UniqueConstraint("channel_id", "external_id"),
     Index("ix_message_conversation_id_id", "conversation_id", "id"),

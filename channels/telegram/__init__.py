@@ -16,14 +16,14 @@ import structlog
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
-from aiogram.exceptions import TelegramUnauthorizedError
+from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
 from aiogram.types import BotCommand
 from aiohttp import web
 from sqlalchemy import select
 
 from bot.cache import LRU
 from bot.errors import ThinklioError
-from bot.messages import OutboundMessage
+from bot.messages import Attachment, OutboundMessage, too_large
 from bot.pipeline import Ticket
 from bot.services import Services
 from bot.store import tables as t
@@ -287,6 +287,24 @@ class TelegramChannel:
             if result.verdict == "blocked":
                 await self.blocklist.block(target.chat_id, result.error)
             raise TelegramDeliveryError(result.error or result.verdict)
+
+    async def fetch_attachment(self, attachment: Attachment, *, limit: int) -> bytes:
+        """A file sent to the bot: getFile, then its bytes, stopping past `limit` (bots may fetch up to 20 MB)."""
+        try:
+            file = await self.bot.get_file(attachment.ref, request_timeout=int(self._timeout))
+        except TelegramBadRequest as exc:
+            raise ThinklioError("bad_request", f"Telegram would not hand it over ({exc.message})") from None
+        if (file.file_size or 0) > limit or not file.file_path:
+            raise ThinklioError("bad_request", too_large(limit))
+        url = self.bot.session.api.file_url(self.bot.token, file.file_path)
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in self.bot.session.stream_content(url, timeout=int(self._timeout), raise_for_status=True):
+            size += len(chunk)
+            if size > limit:
+                raise ThinklioError("bad_request", too_large(limit))
+            parts.append(chunk)
+        return b"".join(parts)
 
     async def _send_live(self, target: Target, text: str) -> Result:
         result = Result("retry")

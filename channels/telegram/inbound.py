@@ -12,10 +12,10 @@ from typing import Any
 from aiogram.types import Message, MessageEntity, Update
 from pydantic import ValidationError
 
-from bot.messages import InboundMessage, Sender
+from bot.messages import Attachment, InboundMessage, Sender
 
-FILES_NOT_SUPPORTED = ("I can only read text so far: files, photos and voice messages are not supported yet. "
-                       "Please send your question as a message (a caption on a file works too).")
+FILES_NOT_SUPPORTED = ("I can read messages and documents (text, Markdown, PDF), but not photos, voice messages or "
+                       "videos yet. Please send your question as a message (a caption on a file works too).")
 
 # Everything the mapping reads from a message. When an update carries something newer than aiogram's schema
 # (a field whose shape changed), the update is validated again with only these, so it is still understood.
@@ -148,15 +148,23 @@ def _message(update: Update, message: Message, me: BotIdentity, *, channel: str,
     target = Target(chat.id, thread_id, message.message_id if in_group else None)
     text = message.text if message.text is not None else message.caption
     entities = list((message.entities if message.text is not None else message.caption_entities) or ())
+    document = message.document
+    attachments = () if document is None or edited else (Attachment(
+        ref=document.file_id, name=document.file_name, media_type=document.mime_type, size=document.file_size),)
 
     if not text or not text.strip():
-        has_file = any(getattr(message, name, None) for name in _FILE_FIELDS)
-        if has_file and (not in_group or _replies_to_bot(message, me)) and not edited:
+        if edited or (in_group and not _replies_to_bot(message, me)):
+            return None
+        if attachments:
+            text = ""  # a document alone: the pipeline reads it
+        elif any(getattr(message, name, None) for name in _FILE_FIELDS):
             return Notice(target, FILES_NOT_SUPPORTED, key=f"file:{chat.id}:{message.message_id}")
-        return None
-    addressed, text = _addressed(message, text, entities, me, in_group=in_group)
-    if not addressed:
-        return None
+        else:
+            return None
+    else:
+        addressed, text = _addressed(message, text, entities, me, in_group=in_group)
+        if not addressed:
+            return None
 
     name = " ".join(part for part in (sender.first_name, sender.last_name) if part) or sender.username
     external_id = f"{chat.id}:{message.message_id}"
@@ -169,6 +177,7 @@ def _message(update: Update, message: Message, me: BotIdentity, *, channel: str,
         text=text,
         external_id=external_id,
         conversation_key=target.key,
+        attachments=attachments,
         metadata={"chat_id": chat.id, "chat_type": chat.type, "message_id": message.message_id,
                   "thread_id": thread_id, "update_id": update.update_id, "edited": edited,
                   "attachment": next((name for name in _FILE_FIELDS if getattr(message, name, None)), None)},

@@ -70,6 +70,8 @@ class FakeTelegram:
         self._message_ids = itertools.count(1000)
         self._runner: web.AppRunner | None = None
         self._delivered: list[Call] = []
+        self._files: dict[str, tuple[str, bytes, int]] = {}  # file_id -> (file_path, bytes, size it declares)
+        self.downloads: list[str] = []  # file paths fetched from /file/bot<token>/<path>
 
     # scripting ------------------------------------------------------------------------------------------
 
@@ -85,6 +87,19 @@ class FakeTelegram:
         for _ in range(times):
             self._failures[method].append(Failure(status, description or default, retry_after,
                                                   migrate_to_chat_id, html))
+
+    def add_file(self, data: bytes, *, name: str = "notes.txt", mime_type: str | None = "text/plain",
+                 size: int | None = None) -> dict[str, Any]:
+        """Host a file as Telegram does; returns the `document` object of a message that carries it."""
+        file_id = f"BQACAgQAAxkBAAI{len(self._files):04d}"
+        declared = len(data) if size is None else size
+        self._files[file_id] = (f"documents/file_{len(self._files)}{name[name.rfind('.'):] if '.' in name else ''}",
+                                data, declared)
+        document: dict[str, Any] = {"file_id": file_id, "file_unique_id": f"AgAD{len(self._files):04d}",
+                                    "file_name": name, "file_size": declared}
+        if mime_type is not None:
+            document["mime_type"] = mime_type
+        return document
 
     def hang(self, method: str, *, times: int = 1) -> None:
         """The next `times` calls of `method` never answer (until the fake closes)."""
@@ -112,6 +127,7 @@ class FakeTelegram:
     async def start(self) -> FakeTelegram:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -152,6 +168,23 @@ class FakeTelegram:
         if answer is None:
             return _error(404, "Not Found: method not found")
         return await answer(call)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        self.downloads.append(path)
+        found = next((data for file_path, data, _ in self._files.values() if file_path == path), None)
+        if request.match_info["token"] != self.token or found is None:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=found, content_type="application/octet-stream")
+
+    async def _m_getFile(self, call: Call) -> web.Response:
+        file_id = call.params.get("file_id", "")
+        if file_id not in self._files:
+            return _error(400, "Bad Request: invalid file_id")
+        path, _, declared = self._files[file_id]
+        if declared > 20 * 1024 * 1024:
+            return _error(400, "Bad Request: file is too big")
+        return _ok({"file_id": file_id, "file_unique_id": "AgAD", "file_size": declared, "file_path": path})
 
     async def _m_getMe(self, call: Call) -> web.Response:
         return _ok({"id": BOT_ID, "is_bot": True, "first_name": "Thinklio", "username": self.username,
