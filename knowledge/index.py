@@ -106,7 +106,7 @@ class VectorIndex:
 
     def _connect(self) -> Any:
         with self._open_lock:
-            return self._client or self._make_client()
+            return self._make_client() if self._client is None else self._client
 
     def _make_client(self) -> Any:
         import chromadb
