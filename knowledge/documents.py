@@ -189,8 +189,9 @@ class DocumentStore:
             .where(C.c.id.in_(list(ids)), C.c.archived == 0, D.c.archived == 0))  # scopes: see FactStore.by_ids
         return {r.id: Chunk(r.id, r.document_id, r.title, r.text) for r in rows if scopes.allows(r)}
 
-    async def work_queue(self, limit: int) -> list[Any]:
-        return await self._db.all(select(C).where(C.c.index_state.in_(("pending", "delete", "purge")))
+    async def work_queue(self, limit: int, *, after: str = "") -> list[Any]:
+        """Rows with index work to do, in id order, after the id `after`."""
+        return await self._db.all(select(C).where(C.c.index_state.in_(("pending", "delete", "purge")), C.c.id > after)
                                   .order_by(C.c.id).limit(limit))
 
     async def settle(self, ids: Sequence[str], *, was: str, now_state: str) -> None:

@@ -188,8 +188,9 @@ class FactStore:
 
         return await self._db.run(work)
 
-    async def work_queue(self, limit: int) -> list[Any]:
-        return await self._db.all(select(F).where(F.c.index_state.in_(("pending", "delete", "purge")))
+    async def work_queue(self, limit: int, *, after: str = "") -> list[Any]:
+        """Rows with index work to do, in id order, after the id `after`."""
+        return await self._db.all(select(F).where(F.c.index_state.in_(("pending", "delete", "purge")), F.c.id > after)
                                   .order_by(F.c.id).limit(limit))
 
     async def settle(self, ids: Sequence[str], *, was: str, now_state: str) -> None:

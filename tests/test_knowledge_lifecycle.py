@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import App
@@ -117,6 +119,41 @@ async def test_a_crash_between_sql_and_index_is_finished_at_start(tmp_path: Path
         raw = await knowledge.index.query(scopes.partitions, await knowledge.embedder.embed_one("code"), 10)
         ids = {r.id: r.value for r in await app.services.db.all(select(F.c.id, F.c.value))}
         assert sorted(ids[i] for i, _ in raw) == ["9876"]
+    finally:
+        await app.stop()
+
+
+async def test_sync_over_many_batches_settles_every_row_and_survives_a_failed_embedding(tmp_path: Path) -> None:
+    app = await started(tmp_path)
+    try:
+        knowledge = knowledge_of(app)
+        owner = (await alice_scopes(app)).partitions[0]
+        now = app.services.clock.now()
+        for n in range(11):
+            await knowledge.facts.remember(owner, f"code {n}", f"value {n}", now=now, source="tool")
+        await knowledge.facts.remember(owner, "code 3", "value 3b", now=now, source="tool")  # a delete in the queue
+        real_embed = knowledge.embedder.embed
+        calls = 0
+
+        async def failing_third_time(texts: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls == 3:
+                raise RuntimeError("embedding thread died")
+            return await real_embed(texts)
+
+        knowledge.embedder.embed = failing_third_time  # type: ignore[method-assign]
+        with pytest.raises(RuntimeError):
+            await knowledge.sync(batch=4)
+        states = [r.index_state for r in await app.services.db.all(select(F.c.index_state).order_by(F.c.id))]
+        assert states[:4] == ["indexed", "indexed", "indexed", "none"]  # the batch in flight was written
+        assert "pending" in states  # the rest waits for the next sync
+        knowledge.embedder.embed = real_embed  # type: ignore[method-assign]
+        assert await knowledge.sync(batch=4) == len([s for s in states if s in ("pending", "delete")])
+        rows = await app.services.db.all(select(F.c.value, F.c.index_state).order_by(F.c.id))
+        assert all(r.index_state == ("none" if r.value == "value 3" else "indexed") for r in rows)
+        raw = await knowledge.index.query([owner], await knowledge.embedder.embed_one("code"), 50)
+        assert len(raw) == 11 and "code 3 is value 3b" in await search_texts(app, "code 3")
     finally:
         await app.stop()
 

@@ -1,10 +1,11 @@
 """Knowledge at scale: load N facts over 1,000 users, then time `memory_search` (embedding included).
 
 For each size: a fresh data dir (SQLite + embedded Chroma), facts written to SQL in batches and indexed by
-`Knowledge.sync()` (embedding in batches, upserts per partition), timed together as the ingest rate; then
---queries searches, each by a random user over their scopes (own, agent, account), every query text distinct
-so the embedding cache never answers; p50/p95 of `Knowledge.search`, which is the body of the memory_search
-tool. RSS is the process's peak. Bounded: ingest stops at --max-seconds per size and reports what it loaded.
+`Knowledge.sync()` (batches of 2,000: the next is embedded while the index writes one), timed together as the
+ingest rate; then --queries searches, each by a random user over their scopes (own, agent, account), every
+query text distinct so the embedding cache never answers; p50/p95 of `Knowledge.search`, which is the body of
+the memory_search tool, and the p50 of each of its steps. RSS is the process's peak. Bounded: ingest stops at
+--max-seconds per size and reports what it loaded.
 
 Fact texts mix values many users share ("favourite colour is blue": embedded once, then from the cache or the
 batch's de-duplication) with values nobody shares (codes, names with numbers): --unique sets the share.
@@ -86,7 +87,7 @@ async def run_size(size: int, args: argparse.Namespace) -> dict[str, float]:
             batch = min(args.batch, size - loaded)
             rows = [fact_row(rng, account, (loaded + i) % USERS, args.unique, s.clock.now()) for i in range(batch)]
             await knowledge.facts.add_many(rows)
-            await knowledge.sync(batch=args.batch)
+            await knowledge.sync()  # in its own batches: the next is embedded while the index writes one
             loaded += batch
             print(f"\r  {size}: {loaded} facts, {loaded / (time.perf_counter() - started):.0f}/s, "
                   f"rss {rss_mb():.0f} MB", end="", file=sys.stderr, flush=True)
@@ -97,7 +98,9 @@ async def run_size(size: int, args: argparse.Namespace) -> dict[str, float]:
             await knowledge.facts.remember(Partition(account, scope, scope_id), "office wifi", "guest-net",
                                            now=s.clock.now(), source="admin")
         await knowledge.sync()
+        await knowledge.index.warm()  # as Knowledge.start does on a server with an index
         timings: list[float] = []
+        parts: dict[str, list[float]] = {"partitions": [], "embedding": [], "chroma": [], "sql re-read": []}
         for i in range(args.queries):
             user = f"usr_bench_{rng.randrange(USERS):04d}"
             scopes = Scopes(account, (Partition(account, "user", user), Partition(account, "agent", agent),
@@ -107,19 +110,32 @@ async def run_size(size: int, args: argparse.Namespace) -> dict[str, float]:
             t0 = time.perf_counter()
             await knowledge.search(scopes, query, limit=5)
             timings.append((time.perf_counter() - t0) * 1000)
+            # the same steps one by one, on another distinct text, to show where the time goes
+            marks = [time.perf_counter()]
+            partitions = await knowledge.populated(scopes)
+            marks.append(time.perf_counter())
+            vector = await knowledge.embedder.embed_one(f"{query} (again)")
+            marks.append(time.perf_counter())
+            found = await knowledge.index.query(partitions, vector, 14)
+            marks.append(time.perf_counter())
+            await knowledge.facts.by_ids(scopes, [item_id for item_id, _ in found])
+            marks.append(time.perf_counter())
+            for name, start, end in zip(parts, marks, marks[1:], strict=False):
+                parts[name].append((end - start) * 1000)
         await knowledge.stop()
         await app.close_store()
     timings.sort()
     return {"facts": loaded, "ingest_per_s": loaded / ingest_seconds, "ingest_s": ingest_seconds,
             "p50_ms": statistics.median(timings), "p95_ms": timings[int(len(timings) * 0.95) - 1],
-            "rss_mb": rss_mb(), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "rss_mb": rss_mb(), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "parts_p50_ms": {name: statistics.median(values) for name, values in parts.items()}}
 
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--batch", type=int, default=2000, help="facts per SQL write and sync")
+    parser.add_argument("--batch", type=int, default=10_000, help="facts per SQL write (then one sync)")
     parser.add_argument("--unique", type=float, default=0.3, help="share of facts with a value nobody shares")
     parser.add_argument("--max-seconds", type=float, default=900, help="ingest time limit per size")
     args = parser.parse_args()
@@ -128,6 +144,8 @@ async def main() -> int:
         r = await run_size(size, args)
         print(f"{r['facts']:>8.0f} {r['ingest_per_s']:>9.0f} {r['p50_ms']:>7.1f} {r['p95_ms']:>7.1f} "
               f"{r['rss_mb']:>7.0f} {r['peak_rss_mb']:>8.0f}", flush=True)
+        print("         search p50 by step: " + ", ".join(f"{name} {ms:.1f} ms"
+                                                        for name, ms in r["parts_p50_ms"].items()), flush=True)
     return 0
 
 
