@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import App
-from tests.conftest import REPO
+from tests.conftest import MODEL_CACHE, REPO
 from tests.helpers import post
 
 
@@ -37,6 +37,22 @@ def test_console_chat_keeps_the_conversation_across_restarts(tmp_path: Path) -> 
     second = run_cli(tmp_path, "chat", stdin="/whoami\n")
     conversation = [line for line in first.stdout.splitlines() if "conversation" in line]
     assert conversation and conversation == [line for line in second.stdout.splitlines() if "conversation" in line]
+
+
+def test_console_sends_local_files_as_documents(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("# Garden\n\nWater the tomatoes every second day.\n")
+    (tmp_path / "my notes.txt").write_text("The spare key is under the blue pot.\n")
+    lines = [f"/file {tmp_path / 'notes.md'}", f'/file "{tmp_path / "my notes.txt"}" what time is it in Tokyo',
+             "/file /no/such/file.txt", "/file", "/knowledge"]
+    result = run_cli(tmp_path / "var", "chat", stdin="\n".join(lines) + "\n",
+                     THINKLIO_MODEL_CACHE_DIR=str(MODEL_CACHE), timeout=120)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "I've read 'notes.md': 1 part." in out
+    assert "Tokyo" in out and "I've read 'my notes.txt'" not in out  # the caption is answered instead
+    assert "[bad_request] there is no file '/no/such/file.txt'" in out
+    assert "[bad_request] usage: /file PATH [caption]" in out
+    assert "document 'notes.md'" in out and "document 'my notes.txt'" in out
 
 
 def test_console_admin_commands_and_timezone(tmp_path: Path) -> None:
