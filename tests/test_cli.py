@@ -18,7 +18,7 @@ from tests.helpers import post
 def run_cli(data_dir: Path, *args: str, stdin: str = "", timeout: float = 60,
             **variables: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "THINKLIO_DATA_DIR": str(data_dir), "THINKLIO_LOG_LEVEL": "warning",
-           "THINKLIO_LLM_PROVIDER": "none", **variables}
+           "THINKLIO_LLM_PROVIDER": "none", "THINKLIO_MODEL_CACHE_DIR": str(MODEL_CACHE), **variables}
     env.pop("THINKLIO_DATABASE_URL", None)
     return subprocess.run([sys.executable, "run.py", *args], input=stdin, capture_output=True, text=True,
                           cwd=REPO, env=env, timeout=timeout)
@@ -44,8 +44,7 @@ def test_console_sends_local_files_as_documents(tmp_path: Path) -> None:
     (tmp_path / "my notes.txt").write_text("The spare key is under the blue pot.\n")
     lines = [f"/file {tmp_path / 'notes.md'}", f'/file "{tmp_path / "my notes.txt"}" what time is it in Tokyo',
              "/file /no/such/file.txt", "/file", "/knowledge"]
-    result = run_cli(tmp_path / "var", "chat", stdin="\n".join(lines) + "\n",
-                     THINKLIO_MODEL_CACHE_DIR=str(MODEL_CACHE), timeout=120)
+    result = run_cli(tmp_path / "var", "chat", stdin="\n".join(lines) + "\n", timeout=120)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "I've read 'notes.md': 1 part." in out
