@@ -28,8 +28,8 @@ def knowledge_commands(knowledge: Knowledge) -> list[Command]:
             lines.append(f"{fact.id}  {fact.text}  ({_SCOPE_LABEL.get(fact.scope, fact.scope)})")
         if len(facts) > LIST_LIMIT:
             lines.append(f"… and more; I list the first {LIST_LIMIT}.")
-        lines.extend(f"{doc.id}  document '{doc.title}' ({doc.chunks} parts, {_SCOPE_LABEL.get(doc.scope, doc.scope)})"
-                     for doc in documents)
+        lines.extend(f"{doc.id}  document '{doc.title}' ({doc.chunks} part{'' if doc.chunks == 1 else 's'}, "
+                     f"{_SCOPE_LABEL.get(doc.scope, doc.scope)})" for doc in documents)
         lines.append("Forget a fact or a document with /forget ID.")
         return "\n".join(lines)
 

@@ -51,7 +51,7 @@ def test_console_sends_local_files_as_documents(tmp_path: Path) -> None:
     assert "Tokyo" in out and "I've read 'my notes.txt'" not in out  # the caption is answered instead
     assert "[bad_request] there is no file '/no/such/file.txt'" in out
     assert "[bad_request] usage: /file PATH [caption]" in out
-    assert "document 'notes.md'" in out and "document 'my notes.txt'" in out
+    assert "document 'notes.md' (1 part, about you)" in out and "document 'my notes.txt'" in out
 
 
 def test_console_admin_commands_and_timezone(tmp_path: Path) -> None:
