@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from bot.cache import LRU
 from bot.clock import Clock
+from bot.errors import ThinklioError
 from bot.ids import new_id
 from bot.messages import Sender
 from bot.records import (
@@ -213,6 +214,15 @@ class Directory:
             found = await self._db.run(lambda conn: self._find_or_create_conversation(conn, channel, user, key))
             self._conversations.put(cache_key, found)
         return found
+
+    async def conversation_and_channel(self, conversation_id: str) -> tuple[ConversationRecord, ChannelRecord]:
+        """A conversation and its channel; `not_found` when there is no such conversation."""
+        conversation = await self.conversation_by_id(conversation_id)
+        if conversation is None:
+            raise ThinklioError("not_found", f"conversation {conversation_id!r} not found")
+        channel = await self.channel_by_id(conversation.channel_id)
+        assert channel is not None
+        return conversation, channel
 
     async def conversation_by_id(self, conversation_id: str) -> ConversationRecord | None:
         found = self._conversations_by_id.get(conversation_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,12 +30,11 @@ from bot.lanes import Lanes
 from bot.messages import (
     TERMINAL_STATUSES,
     Attachment,
-    Deliverer,
     InboundMessage,
-    OutboundMessage,
     Outcome,
 )
 from bot.metrics import Metrics
+from bot.outlets import Outlets
 from bot.ratelimit import RateLimiter
 from bot.records import ChannelRecord, ConversationRecord, UserRecord
 from bot.routes import Route
@@ -66,8 +65,7 @@ class Ticket:
 
 class Pipeline:
     def __init__(self, *, db: Database, directory: Directory, gates: Sequence[Gate], routes: Sequence[Route],
-                 metrics: Metrics, clock: Clock, settings: Settings,
-                 outlets: Mapping[str, Deliverer] | None = None) -> None:
+                 metrics: Metrics, clock: Clock, settings: Settings) -> None:
         self._db = db
         self._directory = directory
         self._gates = list(gates)
@@ -76,7 +74,7 @@ class Pipeline:
         self._metrics = metrics
         self._clock = clock
         self._settings = settings
-        self.outlets: dict[str, Deliverer] = dict(outlets or {})
+        self.outlets = Outlets(db=db, directory=directory, clock=clock, metrics=metrics)
         self._lanes = Lanes()
         self._limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
         self._tickets: LRU[tuple[str, str], Ticket] = LRU(50_000)
@@ -272,53 +270,16 @@ class Pipeline:
                        None if queued else reply.text, reply.error_code, reply.intent)
 
     async def _deliver(self, turn: Turn, reply: Reply) -> None:
-        if not reply.text:
-            return
-        outlet = self.outlets.get(turn.channel.type)
-        if outlet is None:
-            return
-        message = OutboundMessage(channel=turn.channel.slug, channel_type=turn.channel.type,
-                                  conversation_id=turn.conversation.id,
-                                  conversation_key=turn.conversation.external_key, text=reply.text,
-                                  interaction_id=turn.interaction_id)
-        try:
-            await outlet.deliver(message)
-        except Exception as exc:
-            self._metrics.deliveries_failed.labels(turn.channel.slug).inc()
-            log.warning("delivery_failed", channel=turn.channel.slug, error=str(exc))
+        if reply.text:
+            await self.outlets.reply(turn, reply.text)
 
-    # messages the server starts -------------------------------------------------------------------------
-
-    async def fetch_attachment(self, turn: Turn, attachment: Attachment, *, limit: int) -> bytes:
-        """The bytes of a file sent with the turn's message, from the channel it came through."""
-        source = self.outlets.get(turn.channel.type)
-        fetch = getattr(source, "fetch_attachment", None)
-        if fetch is None:
-            raise ThinklioError("bad_request", f"the {turn.channel.type} channel cannot hand over files", status=415)
-        return await fetch(attachment, limit=limit)
-
-    async def send(self, conversation_id: str, text: str, *, metadata: dict[str, Any] | None = None) -> str:
-        """Put a message into a conversation on the server's own initiative (a reminder, a notice): stored, then
-        delivered through the conversation's channel. Returns the message id."""
-        conversation, channel = await self._where(conversation_id)
-        message_id = new_id("msg")
-        await self._db.write([Insert(t.message, {
-            "id": message_id, "conversation_id": conversation.id, "channel_id": channel.id, "external_id": None,
-            "direction": "out", "user_id": None, "text": text, "created_at": self._clock.now(),
-        })])
-        outlet = self.outlets.get(channel.type)
-        if outlet is not None:
-            await outlet.deliver(OutboundMessage(channel=channel.slug, channel_type=channel.type,
-                                                 conversation_id=conversation.id,
-                                                 conversation_key=conversation.external_key, text=text,
-                                                 message_id=message_id, metadata=metadata or {}))
-        return message_id
+    # turns the server starts ------------------------------------------------------------------------------
 
     async def follow_up(self, conversation_id: str, note: str, *, parent_interaction_id: str | None = None) -> Ticket:
         """Start a turn that no one typed (a tool's late result, a callback): `note` is stored as an event in the
         conversation and the agent's answer to it is delivered there like any reply. Commands and triage are
         skipped; the harness sees the note in context."""
-        conversation, channel = await self._where(conversation_id)
+        conversation, channel = await self._directory.conversation_and_channel(conversation_id)
         user = await self._directory.user(conversation.user_id)
         assert user is not None
         now = self._clock.now()
@@ -338,14 +299,6 @@ class Pipeline:
         ticket = Ticket(interaction_id, conversation.id, note, user.id)
         self._spawn(turn, ticket)
         return ticket
-
-    async def _where(self, conversation_id: str) -> tuple[ConversationRecord, ChannelRecord]:
-        conversation = await self._directory.conversation_by_id(conversation_id)
-        if conversation is None:
-            raise ThinklioError("not_found", f"conversation {conversation_id!r} not found")
-        channel = await self._directory.channel_by_id(conversation.channel_id)
-        assert channel is not None
-        return conversation, channel
 
     # start-up and shutdown ------------------------------------------------------------------------------
 

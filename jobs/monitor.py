@@ -47,6 +47,7 @@ class Monitor:
         text = (f"Sorry: {label(job)}, started at {since:%H:%M}, timed out before its result arrived. "
                 "Ask me again if you still need it.")
         try:
-            await self._pipeline.send(job.conversation_id, text, metadata={"job_id": job.id, "event": "timed_out"})
+            await self._pipeline.outlets.send(job.conversation_id, text,
+                                              metadata={"job_id": job.id, "event": "timed_out"})
         except Exception as exc:
             log.warning("job_timeout_notice_failed", job_id=job.id, error=str(exc))

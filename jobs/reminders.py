@@ -92,7 +92,7 @@ class Reminders:
         assert job.conversation_id is not None
         result: dict[str, Any] = {"fired_at": firing.now.isoformat()}
         try:
-            result["message_id"] = await self._pipeline.send(job.conversation_id, text,
+            result["message_id"] = await self._pipeline.outlets.send(job.conversation_id, text,
                                                              metadata={"job_id": job.id, "reminder": job.number})
         except Exception as exc:
             if not job.recurrence:

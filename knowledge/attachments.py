@@ -48,7 +48,7 @@ def attachment_reader(knowledge: Knowledge, pipeline: Pipeline):  # type: ignore
         limit = settings.knowledge_max_document_bytes
         if attachment.size is not None and attachment.size > limit:
             raise ThinklioError("bad_request", too_large(limit))
-        data = await pipeline.fetch_attachment(turn, attachment, limit=limit)
+        data = await pipeline.outlets.fetch_attachment(turn, attachment, limit=limit)
         chunks = chunks_of(data, MEDIA_TYPES[media_type], size=settings.knowledge_chunk_chars)
         return await knowledge.documents.add(own_partition(turn), title=(attachment.name or "document").strip(),
                                              media_type=media_type, data_size=len(data), chunks=chunks,

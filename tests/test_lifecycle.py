@@ -187,7 +187,7 @@ async def test_server_started_messages_and_follow_ups(settings: Settings, make_a
     try:
         app.services.pipeline.outlets["http"] = Outlet()
         first = await app.services.pipeline.handle(InboundMessage("api", Sender("acc:f"), "hi"))
-        await app.services.pipeline.send(first.conversation_id, "Reminder: stretch")
+        await app.services.pipeline.outlets.send(first.conversation_id, "Reminder: stretch")
         ticket = await app.services.pipeline.follow_up(first.conversation_id, "/pause the weather report is ready",
                                                        parent_interaction_id=first.interaction_id)
         outcome = await ticket.done
