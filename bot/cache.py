@@ -26,6 +26,8 @@ class LRU(Generic[K, V]):
         if len(self._items) > self._capacity:
             self._items.popitem(last=False)
 
+    __setitem__ = put
+
     def pop(self, key: K) -> None:
         self._items.pop(key, None)
 

@@ -7,7 +7,7 @@ changes made by another process (the CLI) reach it through `invalidate()`, calle
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -28,6 +28,8 @@ from bot.records import (
 from bot.store import tables as t
 from bot.store.batch import Update
 from bot.store.database import Database
+
+R = TypeVar("R")
 
 
 class Directory:
@@ -51,14 +53,18 @@ class Directory:
 
     # channels, agents, accounts -------------------------------------------------------------------------
 
-    async def channel(self, slug: str) -> ChannelRecord | None:
-        found = self._channels.get(slug)
+    async def _cached(self, cache: Any, key: str, column: Any, kind: type[R]) -> R | None:
+        """The record whose `column` is `key`, from `cache` or else from the store (then cached)."""
+        found = cache.get(key)
         if found is None:
-            row = await self._db.one(select(t.channel).where(t.channel.c.slug == slug))
+            row = await self._db.one(select(column.table).where(column == key))
             if row is None:
                 return None
-            found = self._channels[slug] = record(ChannelRecord, row)
+            found = cache[key] = record(kind, row)
         return found
+
+    async def channel(self, slug: str) -> ChannelRecord | None:
+        return await self._cached(self._channels, slug, t.channel.c.slug, ChannelRecord)
 
     async def channel_by_id(self, channel_id: str) -> ChannelRecord | None:
         found = next((c for c in self._channels.values() if c.id == channel_id), None)
@@ -70,12 +76,9 @@ class Directory:
         return found
 
     async def agent(self, agent_id: str) -> AgentRecord:
-        found = self._agents.get(agent_id)
+        found = await self._cached(self._agents, agent_id, t.agent.c.id, AgentRecord)
         if found is None:
-            row = await self._db.one(select(t.agent).where(t.agent.c.id == agent_id))
-            if row is None:
-                raise LookupError(f"agent {agent_id} does not exist")
-            found = self._agents[agent_id] = record(AgentRecord, row)
+            raise LookupError(f"agent {agent_id} does not exist")
         return found
 
     async def agent_by_slug(self, account_id: str, slug: str) -> AgentRecord | None:
@@ -95,12 +98,9 @@ class Directory:
         return found
 
     async def account(self, account_id: str) -> AccountRecord:
-        found = self._accounts.get(account_id)
+        found = await self._cached(self._accounts, account_id, t.account.c.id, AccountRecord)
         if found is None:
-            row = await self._db.one(select(t.account).where(t.account.c.id == account_id))
-            if row is None:
-                raise LookupError(f"account {account_id} does not exist")
-            found = self._accounts[account_id] = record(AccountRecord, row)
+            raise LookupError(f"account {account_id} does not exist")
         return found
 
     async def account_by_slug(self, slug: str) -> AccountRecord | None:
@@ -114,14 +114,7 @@ class Directory:
     # users --------------------------------------------------------------------------------------------
 
     async def user(self, user_id: str) -> UserRecord | None:
-        found = self._users.get(user_id)
-        if found is None:
-            row = await self._db.one(select(t.user_profile).where(t.user_profile.c.id == user_id))
-            if row is None:
-                return None
-            found = record(UserRecord, row)
-            self._users.put(user_id, found)
-        return found
+        return await self._cached(self._users, user_id, t.user_profile.c.id, UserRecord)
 
     async def identify(self, channel_type: str, sender: Sender, account_id: str) -> UserRecord:
         """The user behind `sender` on this kind of channel, created (with a membership) on first contact."""
@@ -225,14 +218,8 @@ class Directory:
         return conversation, channel
 
     async def conversation_by_id(self, conversation_id: str) -> ConversationRecord | None:
-        found = self._conversations_by_id.get(conversation_id)
-        if found is None:
-            row = await self._db.one(select(t.conversation).where(t.conversation.c.id == conversation_id))
-            if row is None:
-                return None
-            found = record(ConversationRecord, row)
-            self._conversations_by_id.put(conversation_id, found)
-        return found
+        return await self._cached(self._conversations_by_id, conversation_id, t.conversation.c.id,
+                                  ConversationRecord)
 
     def _find_or_create_conversation(
         self, conn: Connection, channel: ChannelRecord, user: UserRecord, key: str
