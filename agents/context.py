@@ -1,26 +1,63 @@
-"""Context assembly for the harness: the system prompt, the conversation so far (trimmed to a token budget)
-and the message, as model messages."""
+"""Context assembly for the harness, fitted to the model's window.
+
+The prompt is the system prompt (the agent's, or the profile's short one for a small model, with the user's
+name, time zone and what knowledge has to say), the tool schemas, the conversation so far and the user's
+message(s). It must fit the profile's window with room for the answer: tool schemas and knowledge lines get at
+most their share of it, history is trimmed oldest first, and the user's message is always kept. The size is
+measured with the provider's own count (exact for the embedded model), so a request never overflows; a
+message that cannot fit even alone is refused with a reply that says so.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
-from agents.llm.base import ChatMessage
+from agents.llm.base import ChatMessage, ToolSpec, estimate_prompt_tokens, estimate_tokens
+from agents.llm.profiles import ModelProfile
 from bot.clock import Clock
 from bot.store.database import Database
 from bot.turn import Turn
 
-# Facts relevant to the turn, one line each; the knowledge issue plugs in here.
+# Facts relevant to the turn, one line each; the knowledge extension plugs in here.
 KnowledgeHook = Callable[[Turn], Awaitable[list[str]]]
+Counter = Callable[[Sequence[ChatMessage], Sequence[ToolSpec]], Awaitable[int]]
 HISTORY_ROWS = 50
 # Plain SQL: read on every harness turn, where building the statement would cost more than running it.
 HISTORY_SQL = ("SELECT direction, text FROM message WHERE conversation_id = :conversation AND id < :before "
                "ORDER BY id DESC LIMIT :rows")
 
 
-def estimate_tokens(text: str) -> int:
-    """About four characters a token: good enough to keep inside a budget without a tokenizer."""
-    return len(text) // 4 + 1
+class ContextTooLong(Exception):
+    """The user's message alone does not fit the model's window."""
+
+    def __init__(self, tokens: int, budget: int) -> None:
+        super().__init__(f"the message needs about {tokens} tokens; the model takes {budget}")
+        self.tokens = tokens
+        self.budget = budget
+
+
+@dataclass(slots=True)
+class Prompt:
+    """A request that fits: its messages (system, history, user), the tools offered, and its size."""
+
+    messages: list[ChatMessage]
+    tools: list[ToolSpec]
+    tokens: int
+    budget: int  # prompt tokens the profile allows
+    history: int  # history messages right after the system prompt, the first to go when a turn grows
+    dropped_tools: int = 0
+    dropped_history: int = 0
+
+    async def refit(self, count: Counter) -> bool:
+        """After tool results were appended: drop the oldest history until it fits again; False when it cannot."""
+        self.tokens = await count(self.messages, self.tools)
+        while self.tokens > self.budget and self.history:
+            del self.messages[1]
+            self.history -= 1
+            self.dropped_history += 1
+            self.tokens = await count(self.messages, self.tools)
+        return self.tokens <= self.budget
 
 
 class ContextBuilder:
@@ -31,34 +68,53 @@ class ContextBuilder:
         self._history_tokens = history_tokens
         self._knowledge = knowledge
 
-    async def messages(self, turn: Turn) -> list[ChatMessage]:
-        return [ChatMessage("system", await self.system_prompt(turn)), *await self.history(turn),
-                ChatMessage("user", turn.text)]
+    async def build(self, turn: Turn, profile: ModelProfile, tools: Sequence[ToolSpec], count: Counter) -> Prompt:
+        budget = profile.prompt_tokens
+        offered = _within(list(tools), profile.tool_share * profile.context_tokens)
+        knowledge = await self._knowledge(turn) if self._knowledge is not None else []
+        knowledge = _lines_within(knowledge, profile.knowledge_share * profile.context_tokens)
+        said = [ChatMessage("user", text) for text in turn.user_texts]
+        system = self.system_prompt(turn, profile, knowledge)
+        tokens = await count([system, *said], offered)
+        # Too big without any history: the tools go first, then the knowledge, never the user's words.
+        while tokens > budget and (offered or knowledge):
+            if offered:
+                offered.pop()
+            else:
+                knowledge.pop()
+                system = self.system_prompt(turn, profile, knowledge)
+            tokens = await count([system, *said], offered)
+        if tokens > budget:
+            raise ContextTooLong(tokens, budget)
+        history = await self.history(turn, min(self._history_tokens, budget - tokens))
+        prompt = Prompt([system, *history, *said], offered, tokens, budget, len(history),
+                        dropped_tools=len(tools) - len(offered))
+        await prompt.refit(count)  # estimates err high, so this rarely drops anything
+        return prompt
 
-    async def system_prompt(self, turn: Turn) -> str:
+    def system_prompt(self, turn: Turn, profile: ModelProfile, knowledge: Sequence[str] = ()) -> ChatMessage:
         local = self._clock.now().astimezone(turn.timezone)
+        own = profile.system_prompt.format(name=turn.agent.name) if profile.system_prompt else turn.agent.system_prompt
         parts = [
-            turn.agent.system_prompt.strip(),
+            own.strip(),
             f"The user's name is {turn.user.display_name}." if turn.user.display_name != turn.sender_external_id
             else "",
             f"The user's time zone is {turn.timezone.key}; it is now {local:%A %d %B %Y %H:%M} there.",
             f"Answer in the user's language (locale {turn.user.locale})." if turn.user.locale else "",
         ]
-        facts = await self._knowledge(turn) if self._knowledge is not None else []
-        if facts:
-            parts.append("What you know:\n" + "\n".join(f"- {fact}" for fact in facts))
-        return "\n".join(part for part in parts if part)
+        if knowledge:
+            parts.append("What you know:\n" + "\n".join(f"- {line}" for line in knowledge))
+        return ChatMessage("system", "\n".join(part for part in parts if part))
 
-    async def history(self, turn: Turn) -> list[ChatMessage]:
-        """Earlier messages of the conversation, newest kept first, within the token budget, oldest first."""
-        if self._history_tokens <= 0:
+    async def history(self, turn: Turn, budget: int) -> list[ChatMessage]:
+        """Earlier messages of the conversation, newest kept first, within `budget` tokens, oldest first."""
+        if budget <= 0:
             return []
         rows = await self._db.fetch_rows(HISTORY_SQL, {"conversation": turn.conversation.id,
                                                        "before": turn.message_id, "rows": HISTORY_ROWS})
         kept: list[ChatMessage] = []
-        budget = self._history_tokens
         for direction, text in rows:
-            cost = estimate_tokens(text)
+            cost = estimate_tokens(text) + 4
             if cost > budget:
                 break
             budget -= cost
@@ -67,3 +123,23 @@ class ContextBuilder:
         while kept and kept[0].role == "assistant":  # a history that opens with a reply confuses small models
             kept.pop(0)
         return kept
+
+
+def _within(tools: list[ToolSpec], share: float) -> list[ToolSpec]:
+    kept: list[ToolSpec] = []
+    for spec in tools:
+        if estimate_prompt_tokens([], [*kept, spec]) > share:
+            break
+        kept.append(spec)
+    return kept
+
+
+def _lines_within(lines: list[str], share: float) -> list[str]:
+    kept: list[str] = []
+    left = share
+    for line in lines:
+        cost = estimate_tokens(line) + 2
+        if cost <= left:
+            kept.append(line)
+            left -= cost
+    return kept

@@ -1,9 +1,14 @@
 """Tier 3, the harness: everything triage does not answer.
 
-Assemble the context, call the model, run the tools it asks for (each with a timeout and within the agent's
-permission), loop until it answers or the step limit is reached. Every model call and tool call is a step
-with its duration, tokens and cost; the interaction's cost is their sum. Budgets are checked before the model
-is called at all.
+Fit the request to the model's profile (window, tools it may be offered, steps), call the model, run the tools
+it asks for (each with a timeout and within the agent's permission), loop until it answers or the step limit
+is reached. Every model call and tool call is a step with its duration, tokens and cost; budgets are checked
+before the model is called at all.
+
+Three guards keep a weak or confused model from doing harm: a call repeated with the same arguments is not
+run again (the model gets the earlier result), a turn that makes no progress for three steps ends with an honest
+reply, and a write tool's user-facing arguments must be the user's own words (agents/tools/grounding.py).
+Whatever the model's writes did is shown to the user in the reply.
 """
 
 from __future__ import annotations
@@ -11,14 +16,25 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import structlog
 
-from agents.context import ContextBuilder
-from agents.llm.base import ChatMessage, ProviderError, ToolCall, ToolSpec
+from agents.context import ContextBuilder, ContextTooLong, Prompt
+from agents.harness_replies import (
+    NO_MODEL,
+    OVER_BUDGET,
+    TurnLog,
+    answered,
+    provider_failed,
+    stopped,
+    too_long,
+)
+from agents.llm.base import ChatMessage, ProviderError, TextSink, ToolCall
 from agents.model_calls import ModelCalls
 from agents.tools import TRUST_RANK, Tool, ToolContext, ToolRegistry, validate_arguments
+from agents.tools.grounding import ungrounded
 from bot.directory import Directory
 from bot.metrics import Metrics
 from bot.store import tables as t
@@ -29,25 +45,16 @@ from config.settings import Settings
 
 log = structlog.get_logger("thinklio.harness")
 
-NO_MODEL = ("I can't answer that yet: no language model is configured on this server. "
-            "I can tell you the time or the date, and /help lists what else I can do.")
-PROVIDER_DOWN = "I couldn't get an answer from the language model just now: {reason}. Please try again in a moment."
-# What users are told; the provider's own message (endpoints, hints about keys) is for the logs.
-PROVIDER_REASONS = {
-    "provider_timeout": "it took too long to answer",
-    "provider_unavailable": "the model service is not reachable",
-    "provider_rejected": "the model service refused the request",
-    "provider_bad_response": "the model service sent an answer I could not read",
-}
-OVER_BUDGET = "I can't use the language model right now: {reason}. An administrator can raise the budget."
-MAX_STEPS = ("I worked on this for {steps} steps without reaching an answer, so I stopped. "
-             "Try asking in a simpler or more specific way.")
 MAX_TOOL_RESULT_CHARS = 4000
+MAX_UNPRODUCTIVE_STEPS = 3  # steps in a row whose every call failed, was refused or repeated
+REPEATED = "\n(You already called {name} with these arguments; this is the same result. Answer the user now.)"
+Drafts = Callable[[Turn], TextSink | None]
 
 
 class Harness:
     def __init__(self, *, model: ModelCalls, tools: ToolRegistry, context: ContextBuilder, directory: Directory,
-                 db: Database, metrics: Metrics, settings: Settings, services: Any = None) -> None:
+                 db: Database, metrics: Metrics, settings: Settings, services: Any = None,
+                 drafts: Drafts | None = None) -> None:
         self._model = model
         self._tools = tools
         self._context = context
@@ -55,7 +62,8 @@ class Harness:
         self._db = db
         self._metrics = metrics
         self._settings = settings
-        self.services = services  # set once the container exists; tools receive it
+        self._drafts = drafts  # where a channel shows the answer while it is written
+        self.services = services  # tools receive it
 
     async def __call__(self, turn: Turn) -> Reply:
         if self._model.provider is None:
@@ -68,73 +76,143 @@ class Harness:
                          error_code="budget_exceeded")
         # Marked so that a restart in the middle of a model call closes the turn honestly instead of re-running it.
         # The commit overlaps the first model call instead of delaying it; it is awaited before the turn ends.
-        marking = asyncio.ensure_future(
-            self._db.write([Update(t.interaction, turn.interaction_id, {"status": "running"})]))
+        marking = asyncio.ensure_future(self._db.write(
+            [Update(t.interaction, i, {"status": "running"}) for i in _interactions(turn)]))
         try:
             return await self._loop(turn)
         finally:
             await marking
 
     async def _loop(self, turn: Turn) -> Reply:
-        assigned = await self._directory.agent_tools(turn.agent.id)
-        offered = [tool for name in sorted(assigned) if (tool := self._tools.get(name)) is not None]
-        specs: list[ToolSpec] = [tool.spec() for tool in offered]
-        messages = await self._context.messages(turn)
         model = self._model.model_for(turn)
-        for _ in range(self._settings.harness_max_steps):
-            try:
-                result = await self._model.chat(turn, messages, specs, model=model,
-                                                max_tokens=self._settings.llm_max_tokens)
-            except ProviderError as exc:
-                reason = PROVIDER_REASONS.get(exc.code, "it failed")
-                return Reply(PROVIDER_DOWN.format(reason=reason), tier="llm", status="failed", error_code=exc.code)
-            if not result.tool_calls:
-                text = (result.text or "").strip()
-                if not text:
-                    return Reply("I'm sorry, I have no answer to that.", tier="llm", status="completed",
-                                 error_code="empty_answer")
-                return Reply(text, tier="llm")
-            messages.append(ChatMessage("assistant", result.text, tool_calls=result.tool_calls))
-            for call in result.tool_calls:
-                output = await self._run_tool(turn, call, assigned)
-                messages.append(ChatMessage("tool", output, tool_call_id=call.id, name=call.name))
-        return Reply(MAX_STEPS.format(steps=self._settings.harness_max_steps), tier="llm", status="completed",
-                     error_code="max_steps")
-
-    async def _run_tool(self, turn: Turn, call: ToolCall, assigned: dict[str, str]) -> str:
-        """Run one requested call and return what the model sees; every refusal or failure is a step too."""
+        profile = self._model.profile_for(model)
+        assigned = await self._directory.agent_tools(turn.agent.id)
+        offered = {tool.name: tool for tool in self._tools.offered(assigned, profile.tools)}
         started = time.perf_counter()
-        tool = self._tools.get(call.name)
-        if tool is None or call.name not in assigned:
+        story = TurnLog(profile)
+        try:
+            prompt = await self._context.build(turn, profile, [tool.spec() for tool in offered.values()],
+                                               self._model.count_tokens)
+        except ContextTooLong as exc:
+            turn.record("context", profile.name, status="error", started=started, error="context_too_long",
+                        detail={"tokens": exc.tokens, "budget": exc.budget})
+            return too_long(story, exc.tokens, exc.budget)
+        if prompt.dropped_tools or prompt.dropped_history:  # worth a step only when the window cut something
+            turn.record("context", profile.name, started=started, detail={
+                "tokens": prompt.tokens, "budget": prompt.budget, "history": prompt.history,
+                "tools": len(prompt.tools), "dropped_tools": prompt.dropped_tools,
+                "dropped_history": prompt.dropped_history})
+        sendable = {spec.name for spec in prompt.tools}
+        draft = self._drafts(turn) if self._drafts is not None else None
+        outputs: dict[str, str] = {}  # (name + arguments) -> what the tool answered, for repeats
+        unproductive = 0
+        for step in range(profile.max_steps):
+            if step and not await prompt.refit(self._model.count_tokens):
+                return stopped(story, "context_full") if story.said else provider_failed(
+                    story, ProviderError("provider_context", "the turn outgrew the model's window"))
+            try:
+                result = await self._model.chat(turn, prompt.messages, prompt.tools, model=model,
+                                                max_tokens=profile.max_answer_tokens, on_text=draft,
+                                                repeat_penalty=profile.repeat_penalty)
+            except ProviderError as exc:
+                return provider_failed(story, exc)
+            if not result.tool_calls:
+                return answered(story, result.text)
+            if result.text and result.text.strip():
+                story.said = result.text
+            prompt.messages.append(ChatMessage("assistant", result.text, tool_calls=result.tool_calls))
+            progressed = False
+            for call in result.tool_calls:
+                output, ok = await self._call(turn, call, {n: offered[n] for n in sendable}, assigned, story,
+                                              outputs, prompt)
+                progressed |= ok
+                prompt.messages.append(ChatMessage("tool", output, tool_call_id=call.id, name=call.name))
+            unproductive = 0 if progressed else unproductive + 1
+            if unproductive >= MAX_UNPRODUCTIVE_STEPS:
+                return stopped(story, "no_progress")
+        return stopped(story, "max_steps")
+
+    async def _call(self, turn: Turn, call: ToolCall, offered: dict[str, Tool], assigned: dict[str, str],
+                    story: TurnLog, outputs: dict[str, str], prompt: Prompt) -> tuple[str, bool]:
+        """Run one requested call: (what the model sees, whether it got anywhere). Refusals are steps too."""
+        started = time.perf_counter()
+        tool = offered.get(call.name)
+        if tool is None:
             turn.record("tool_call", call.name[:64], status="error", started=started, error="unknown_tool")
-            return f"error: there is no tool named {call.name!r}"
-        if TRUST_RANK[tool.trust] > TRUST_RANK.get(assigned[call.name], -1):
+            return f"error: there is no tool named {call.name!r}", False
+        story.tool_called(tool.name)
+        if TRUST_RANK[tool.trust] > TRUST_RANK.get(assigned.get(call.name, ""), -1):
             turn.record("tool_call", tool.name, status="denied", started=started, error="policy_denied",
-                        detail={"trust": tool.trust, "permission": assigned[call.name]})
-            return f"error: policy_denied: this agent may not use {tool.name!r} ({tool.trust} access needed)"
+                        detail={"trust": tool.trust, "permission": assigned.get(call.name)})
+            return f"error: policy_denied: this agent may not use {tool.name!r} ({tool.trust} access needed)", False
         if call.arguments is None:
             turn.record("tool_call", tool.name, status="error", started=started, error="bad_arguments")
-            return f"error: the arguments were not valid JSON: {call.arguments_error or call.raw_arguments!r}"
+            return f"error: the arguments were not valid JSON: {call.arguments_error or call.raw_arguments!r}", False
+        key = f"{tool.name}\x00{json.dumps(call.arguments, sort_keys=True, default=str)}"
+        if key in outputs:
+            turn.record("tool_call", tool.name, status="skipped", started=started, error="repeated_call")
+            return outputs[key] + REPEATED.format(name=tool.name), False
         problem = validate_arguments(tool, call.arguments)
         if problem is not None:
             turn.record("tool_call", tool.name, status="error", started=started, error=f"bad_arguments: {problem}")
-            return f"error: {problem}"
-        return await self._execute(turn, tool, call.arguments, started)
+            outputs[key] = f"error: {problem}"
+            return outputs[key], False
+        refusal = self._ungrounded(turn, tool, call.arguments, outputs)
+        if refusal is not None:
+            turn.record("tool_call", tool.name, status="denied", started=started,
+                        error=f"ungrounded_argument: {refusal}"[:500])
+            outputs[key] = f"error: {refusal}"
+            return outputs[key], False
+        output, ok = await self._execute(turn, tool, call.arguments, started, limit=_result_chars(prompt))
+        outputs[key] = output
+        if ok and TRUST_RANK[tool.trust] >= TRUST_RANK["write"]:
+            story.changed(output)
+        return output, ok
 
-    async def _execute(self, turn: Turn, tool: Tool, arguments: dict[str, Any], started: float) -> str:
+    def _ungrounded(self, turn: Turn, tool: Tool, arguments: dict[str, Any], outputs: dict[str, str]) -> str | None:
+        """Why a write would put words in the user's mouth, or None. A turn no one typed has no words to use."""
+        said = turn.user_texts if turn.origin == "user" else []
+        for name in tool.grounded:
+            value = arguments.get(name)
+            if not isinstance(value, str) or value == tool.parameters["properties"][name].get("default"):
+                continue
+            missing = ungrounded(value, said)
+            if not missing:
+                continue
+            if any(value.strip() and value.strip().casefold() in seen.casefold() for seen in outputs.values()):
+                source = "it came from a tool result, not from the user"
+            else:
+                source = f"the user did not say {', '.join(repr(w) for w in missing[:5])}"
+            return (f"refused: {name}={value[:80]!r} is not in the user's words ({source}). Use the user's own "
+                    f"words for {name}, or ask the user; nothing was changed.")
+        return None
+
+    async def _execute(self, turn: Turn, tool: Tool, arguments: dict[str, Any], started: float, *,
+                       limit: int) -> tuple[str, bool]:
         timeout = tool.timeout or self._settings.tool_timeout_seconds
         try:
             async with asyncio.timeout(timeout):
                 value = await tool.handler(ToolContext(turn, self.services), **arguments)
         except TimeoutError:
             turn.record("tool_call", tool.name, status="error", started=started, error="timeout")
-            return f"error: {tool.name} did not answer within {timeout:g} s"
+            return f"error: {tool.name} did not answer within {timeout:g} s", False
         except Exception as exc:  # a tool's failure is the model's information, not the turn's end
             log.warning("tool_failed", tool=tool.name, error=str(exc))
             turn.record("tool_call", tool.name, status="error", started=started, error=str(exc)[:500])
-            return f"error: {tool.name} failed: {exc}"
+            return f"error: {tool.name} failed: {exc}", False
         finally:
             self._metrics.tool_duration.labels(tool.name).observe(time.perf_counter() - started)
-        turn.record("tool_call", tool.name, started=started, detail={"arguments": arguments})
         text = value if isinstance(value, str) else json.dumps(value, default=str)
-        return text[:MAX_TOOL_RESULT_CHARS]
+        failed = text.startswith("error:")
+        turn.record("tool_call", tool.name, status="error" if failed else "ok", started=started,
+                    detail={"arguments": arguments}, **({"error": text[:500]} if failed else {}))
+        return text[:limit], not failed
+
+
+def _interactions(turn: Turn) -> list[str]:
+    return [turn.interaction_id, *(c.interaction_id for c in turn.collected)]
+
+
+def _result_chars(prompt: Prompt) -> int:
+    """A tool result may take a quarter of what the prompt may hold: a small window cannot take a long one."""
+    return max(200, min(MAX_TOOL_RESULT_CHARS, prompt.budget * 35 // 40))

@@ -13,7 +13,8 @@ from typing import Any
 
 import structlog
 
-from agents.llm.base import ChatMessage, ChatResult, Provider, ProviderError, ToolSpec
+from agents.llm.base import ChatMessage, ChatResult, Provider, ProviderError, TextSink, ToolSpec
+from agents.llm.profiles import ModelProfile, Profiles
 from agents.pricing import Prices
 from bot.budgets import Budgets
 from bot.directory import Directory
@@ -25,8 +26,9 @@ log = structlog.get_logger("thinklio.harness")
 
 class ModelCalls:
     def __init__(self, provider: Provider | None, *, prices: Prices, budgets: Budgets, directory: Directory,
-                 metrics: Metrics) -> None:
+                 metrics: Metrics, profiles: Profiles) -> None:
         self.provider = provider
+        self.profiles = profiles
         self._prices = prices
         self._budgets = budgets
         self._directory = directory
@@ -40,18 +42,28 @@ class ModelCalls:
         assert self.provider is not None
         return turn.agent.model or self.provider.default_model
 
+    def profile_for(self, model: str) -> ModelProfile:
+        assert self.provider is not None
+        return self.profiles.for_model(self.provider.name, model)
+
+    async def count_tokens(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] = ()) -> int:
+        assert self.provider is not None
+        return await self.provider.count_tokens(messages, tools)
+
     async def refusal(self, turn: Turn) -> str | None:
         """A sentence saying which budget is used up, or None when the model may be called for this turn."""
         account = await self._directory.account(turn.channel.account_id)
         return await self._budgets.exceeded(account, turn.user)
 
     async def chat(self, turn: Turn, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] = (), *,
-                   model: str, max_tokens: int | None, purpose: str | None = None) -> ChatResult:
+                   model: str, max_tokens: int | None, purpose: str | None = None, on_text: TextSink | None = None,
+                   repeat_penalty: float | None = None) -> ChatResult:
         """One model call; a ProviderError is recorded as a failed step and raised."""
         assert self.provider is not None
         started = time.perf_counter()
         try:
-            result = await self.provider.chat(messages, tools, model=model, max_tokens=max_tokens)
+            result = await self.provider.chat(messages, tools, model=model, max_tokens=max_tokens, on_text=on_text,
+                                              repeat_penalty=repeat_penalty)
         except ProviderError as exc:
             turn.record("llm_call", model, status="error", started=started, error=f"{exc.code}: {exc.message}"[:500],
                         detail={"purpose": purpose} if purpose else None)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from agents.context import ContextBuilder
 from agents.harness import Harness
 from agents.llm import Provider, build_provider
+from agents.llm.profiles import Profiles
 from agents.model_calls import ModelCalls
 from agents.pricing import Prices
 from agents.tools import default_tools
@@ -50,14 +51,6 @@ TRIAGE_SKILLS = (
 )
 
 
-def history_budget(settings: Settings) -> int:
-    """Tokens of conversation history for the model: the setting, but at most a third of a local model's window
-    (its prompt, tool schemas and answer need the rest)."""
-    if settings.llm_provider in ("local", "auto"):
-        return min(settings.harness_history_tokens, settings.llm_context_tokens // 3)
-    return settings.harness_history_tokens
-
-
 def default_extensions() -> list[Extension]:
     """The capabilities every install has, in the order they are installed."""
     return [KnowledgeExtension(), JobsExtension()]
@@ -88,13 +81,16 @@ class App:
             provider if provider is not None else build_provider(settings), prices=Prices(settings.llm_prices),
             budgets=Budgets(db, clock, account_default=settings.account_monthly_budget_usd,
                             user_default=settings.user_monthly_budget_usd),
-            directory=directory, metrics=metrics)
+            directory=directory, metrics=metrics,
+            profiles=Profiles(settings.llm_profiles, local_context_tokens=settings.llm_context_tokens,
+                              answer_tokens=settings.llm_max_tokens, max_steps=settings.harness_max_steps))
         self.kit = Kit(services=self.services, tools=self.tools, commands=self.services.commands, web=self.web,
                        model=self.model, skills=list(TRIAGE_SKILLS))
         for extension in default_extensions() if extensions is None else extensions:
             extension.install(self.kit)
         self._harness = self._build_harness()
         pipeline.routes.extend(self._build_routes())
+        pipeline.model_route = self._harness
         pipeline.after_turn.extend(self.kit.after_turn)
         install_routes(self.web, self.services)
         adapters = list(channels(self.services, self.web)) if channels else []
@@ -110,8 +106,10 @@ class App:
         knowledge = kit.knowledge_hooks[0] if kit.knowledge_hooks else None
         return Harness(
             model=self.model, tools=self.tools,
-            context=ContextBuilder(s.db, s.clock, history_tokens=history_budget(s.settings), knowledge=knowledge),
+            context=ContextBuilder(s.db, s.clock, history_tokens=s.settings.harness_history_tokens,
+                                   knowledge=knowledge),
             directory=s.directory, db=s.db, metrics=s.metrics, settings=s.settings, services=s,
+            drafts=s.pipeline.outlets.draft,
         )
 
     def _build_routes(self) -> list[Route]:
@@ -130,7 +128,6 @@ class App:
             AttachmentRoute(kit.attachment_handlers),
             TriageRoute(triage, s.directory, s.clock, capabilities, min_strength=s.settings.triage_min_strength,
                         handlers=kit.direct_handlers),
-            self._harness,
         ]
 
     async def _on_startup(self, _: web.Application) -> None:

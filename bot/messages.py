@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +91,12 @@ class Deliverer(Protocol):
     """What the pipeline needs from a channel: a way to put a message into the conversation."""
 
     def deliver(self, message: OutboundMessage) -> Awaitable[None]: ...
+
+
+@runtime_checkable
+class Drafting(Protocol):
+    """A channel that shows an answer while the model writes it (the console prints it, Telegram edits one
+    message). `draft` returns what receives the answer so far each time it grows; the final `deliver` of the
+    same interaction replaces the draft with the finished reply."""
+
+    def draft(self, message: OutboundMessage) -> Callable[[str], None] | None: ...

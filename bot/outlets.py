@@ -7,6 +7,7 @@ started) stores its messages and delivers nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -15,7 +16,7 @@ from bot.clock import Clock
 from bot.directory import Directory
 from bot.errors import ThinklioError
 from bot.ids import new_id
-from bot.messages import Attachment, Deliverer, OutboundMessage
+from bot.messages import Attachment, Deliverer, Drafting, OutboundMessage
 from bot.metrics import Metrics
 from bot.store import tables as t
 from bot.store.batch import Insert
@@ -39,15 +40,19 @@ class Outlets:
     def __getitem__(self, channel_type: str) -> Deliverer:
         return self._adapters[channel_type]
 
+    def draft(self, turn: Turn) -> Callable[[str], None] | None:
+        """Where the turn's answer can be shown while it is written, when its channel can show drafts."""
+        adapter = self._adapters.get(turn.channel.type)
+        if not isinstance(adapter, Drafting):
+            return None
+        return adapter.draft(_reply_to(turn, ""))
+
     async def reply(self, turn: Turn, text: str) -> None:
         """A turn's answer, into its conversation; a failure is counted and logged (the reply is stored)."""
         adapter = self._adapters.get(turn.channel.type)
         if adapter is None:
             return
-        message = OutboundMessage(channel=turn.channel.slug, channel_type=turn.channel.type,
-                                  conversation_id=turn.conversation.id,
-                                  conversation_key=turn.conversation.external_key, text=text,
-                                  interaction_id=turn.interaction_id)
+        message = _reply_to(turn, text)
         try:
             await adapter.deliver(message)
         except Exception as exc:
@@ -77,3 +82,9 @@ class Outlets:
         if fetch is None:
             raise ThinklioError("bad_request", f"the {turn.channel.type} channel cannot hand over files", status=415)
         return await fetch(attachment, limit=limit)
+
+
+def _reply_to(turn: Turn, text: str) -> OutboundMessage:
+    return OutboundMessage(channel=turn.channel.slug, channel_type=turn.channel.type,
+                           conversation_id=turn.conversation.id, conversation_key=turn.conversation.external_key,
+                           text=text, interaction_id=turn.interaction_id)

@@ -2,8 +2,9 @@
 
 accept: dedupe -> identify the sender -> rate limit -> store the message and its interaction (committed before
 any work, so a crash never loses it) -> hand back a ticket.
-process (a task per message, in the conversation's lane): gates -> routes -> store the reply, steps and
-outcome -> deliver through the channel the message came from.
+process (a task per message, in the conversation's lane): gates -> quick routes (commands, files, triage) ->
+store the reply, steps and outcome -> deliver through the channel the message came from. A message that needs
+the model leaves the lane for the model's turn, so the conversation stays responsive while the model works.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -41,7 +42,7 @@ from bot.routes import Route
 from bot.store import tables as t
 from bot.store.batch import Insert, Op, Update
 from bot.store.database import Database
-from bot.turn import Reply, StepRecord, Turn
+from bot.turn import Collected, Reply, StepRecord, Turn
 from config.settings import Settings
 
 log = structlog.get_logger("thinklio.pipeline")
@@ -69,7 +70,9 @@ class Pipeline:
         self._db = db
         self._directory = directory
         self._gates = list(gates)
-        self.routes = list(routes)
+        self.routes = list(routes)  # answer quickly, in the conversation's lane
+        self.model_route: Route | None = None  # the harness: the rest, outside the lane (see _model_turns)
+        self._busy: dict[str, list[tuple[Turn, Ticket]]] = {}  # conversations with a model turn running
         self.after_turn: list[AfterTurn] = []
         self._metrics = metrics
         self._clock = clock
@@ -199,15 +202,19 @@ class Pipeline:
     async def _process(self, turn: Turn, ticket: Ticket) -> None:
         self._metrics.in_flight.inc()
         try:
-            async with self._lanes.hold(turn.conversation.id):
+            conversation = turn.conversation.id
+            async with self._lanes.hold(conversation):
                 with structlog.contextvars.bound_contextvars(interaction_id=turn.interaction_id):
                     reply = await self._route(turn)
-                    outcome = await self._finish(turn, reply)
-                    await self._deliver(turn, reply)
-            if not ticket.done.done():
-                ticket.done.set_result(outcome)
-            for hook in self.after_turn:
-                self._background(hook(turn, reply), name=f"after-{turn.interaction_id}")
+                    if reply is not None:
+                        await self._complete(turn, [ticket], reply)
+                        return
+                    waiting = self._busy.get(conversation)
+                    if waiting is not None:  # the model is busy here: answered together with the next turn
+                        waiting.append((turn, ticket))
+                        return
+                    self._busy[conversation] = []
+            await self._model_turns(turn, [ticket])
         except BaseException as exc:
             log.exception("turn_failed", interaction_id=turn.interaction_id)
             if not ticket.done.done():
@@ -217,19 +224,70 @@ class Pipeline:
         finally:
             self._metrics.in_flight.dec()
 
-    async def _route(self, turn: Turn) -> Reply:
+    async def _model_turns(self, turn: Turn, tickets: list[Ticket]) -> None:
+        """The model answers outside the conversation's lane, so commands and direct answers in the same
+        conversation do not wait for it. Free text sent meanwhile is collected and handed to the model as one
+        turn when it is done; replies are stored and delivered in the lane, keeping their place."""
+        conversation = turn.conversation.id
+        also: list[Turn] = []
         try:
-            for gate in self._gates:
-                started = time.perf_counter()
-                closed = await gate(turn)
-                if closed is not None:
-                    turn.record("gate", closed.error_code, status="denied", started=started)
-                    return closed
-            for route in self.routes:
-                reply = await route(turn)
-                if reply is not None:
-                    return reply
+            while True:
+                with structlog.contextvars.bound_contextvars(interaction_id=turn.interaction_id):
+                    assert self.model_route is not None
+                    reply = await self._guarded(turn, self.model_route) or Reply(
+                        None, tier="none", status="unanswered", error_code="no_route")
+                    async with self._lanes.hold(conversation):
+                        await self._complete(turn, tickets, reply, also)
+                        waiting = self._busy[conversation]
+                        if not waiting:
+                            del self._busy[conversation]
+                            return
+                        self._busy[conversation] = []
+                first, *rest = waiting
+                also = [later for later, _ in rest]
+                turn = replace(first[0], collected=[Collected(t.interaction_id, t.message_id, t.text) for t in also])
+                tickets = [ticket for _, ticket in waiting]
+        except BaseException:
+            # Whatever was waiting behind the failed turn is not lost: each goes through the pipeline again.
+            for later, ticket in self._busy.pop(conversation, []):
+                self._spawn(later, ticket)
+            for ticket in tickets[1:]:
+                if not ticket.done.done():
+                    ticket.done.set_exception(RuntimeError("the turn failed"))
+            raise
+
+    async def _complete(self, turn: Turn, tickets: Sequence[Ticket], reply: Reply, also: Sequence[Turn] = ()) -> None:
+        outcome = await self._finish(turn, reply, also)
+        await self._deliver(turn, reply)
+        for ticket in tickets:
+            if not ticket.done.done():
+                ticket.done.set_result(outcome if ticket.interaction_id == outcome.interaction_id else
+                                       replace(outcome, interaction_id=ticket.interaction_id))
+        for hook in self.after_turn:
+            self._background(hook(turn, reply), name=f"after-{turn.interaction_id}")
+
+    async def _route(self, turn: Turn) -> Reply | None:
+        return await self._guarded(turn, self._quick)
+
+    async def _quick(self, turn: Turn) -> Reply | None:
+        """The gates, then the quick routes; None when the message needs the model."""
+        for gate in self._gates:
+            started = time.perf_counter()
+            closed = await gate(turn)
+            if closed is not None:
+                turn.record("gate", closed.error_code, status="denied", started=started)
+                return closed
+        for route in self.routes:
+            reply = await route(turn)
+            if reply is not None:
+                return reply
+        if self.model_route is None:
             return Reply(None, tier="none", status="unanswered", error_code="no_route")
+        return None
+
+    async def _guarded(self, turn: Turn, route: Route) -> Reply | None:
+        try:
+            return await route(turn)
         except Exception as exc:
             log.exception("route_failed")
             turn.record("error", type(exc).__name__, status="error", error=str(exc)[:500])
@@ -244,10 +302,11 @@ class Pipeline:
         await self._db.write([*(_step_insert(turn, step, now) for step in steps),
                               Update(t.interaction, turn.interaction_id, {"cost_usd": turn.cost_usd})])
 
-    async def _finish(self, turn: Turn, reply: Reply) -> Outcome:
+    async def _finish(self, turn: Turn, reply: Reply, also: Sequence[Turn] = ()) -> Outcome:
+        """Steps, reply and outcome in one commit; turns collected into this one share its reply."""
         now = self._clock.now()
         duration_ms = (time.perf_counter() - turn.started) * 1000
-        ops: list[Op] = [_step_insert(turn, step, now) for step in turn.steps]
+        ops: list[Op] = [_step_insert(each, step, now) for each in (turn, *also) for step in each.steps]
         reply_id = None
         if reply.text:
             reply_id = new_id("msg")
@@ -261,6 +320,10 @@ class Pipeline:
             "reply_message_id": None if queued else reply_id, "cost_usd": turn.cost_usd,
             "duration_ms": duration_ms, "completed_at": None if queued else now,
         }))
+        ops.extend(Update(t.interaction, each.interaction_id, {
+            "status": reply.status, "tier": reply.tier, "intent": "collected", "error_code": reply.error_code,
+            "reply_message_id": reply_id, "cost_usd": each.cost_usd, "completed_at": now,
+            "duration_ms": (time.perf_counter() - each.started) * 1000}) for each in also)
         await self._db.write(ops)
         self._metrics.interaction_duration.labels(reply.tier).observe(duration_ms / 1000)
         self._metrics.interactions.labels(reply.tier, reply.status).inc()

@@ -37,6 +37,15 @@ class Reply:
     error_code: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Collected:
+    """A message that arrived while the model was busy in its conversation, answered with the next turn."""
+
+    interaction_id: str
+    message_id: str
+    text: str
+
+
 @dataclass(slots=True)
 class Turn:
     interaction_id: str
@@ -53,8 +62,14 @@ class Turn:
     role: str | None = None
     default_timezone: str = "UTC"
     attachments: tuple[Attachment, ...] = ()
+    collected: list[Collected] = field(default_factory=list)  # answered together with this one
     steps: list[StepRecord] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def user_texts(self) -> list[str]:
+        """What the user said in this turn: the message, then any collected after it."""
+        return [self.text, *(c.text for c in self.collected)]
 
     @property
     def timezone(self) -> ZoneInfo:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -14,6 +14,24 @@ def _split_list(value: object) -> object:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     return value
+
+
+ToolAccess = Literal["none", "read", "write", "admin"]
+
+
+class ProfileOverride(BaseModel):
+    """One entry of `THINKLIO_LLM_PROFILES` (agents/llm/profiles.py): fields left out keep the built-in value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    context_tokens: int | None = Field(None, ge=256)
+    max_answer_tokens: int | None = Field(None, ge=16)
+    tools: ToolAccess | None = None
+    max_steps: int | None = Field(None, ge=1)
+    system_prompt: str | None = None
+    tool_share: float | None = Field(None, gt=0, le=0.9)
+    knowledge_share: float | None = Field(None, ge=0, le=0.9)
+    repeat_penalty: float | None = Field(None, ge=1.0, le=2.0)
 
 
 class Settings(BaseSettings):
@@ -60,6 +78,10 @@ class Settings(BaseSettings):
     llm_threads: int | None = Field(None, ge=1)  # local model threads; default: the machine's cores
     # USD per million tokens, in and out, by model name: {"gpt-4o-mini": [0.15, 0.6]}. Unlisted models cost 0.
     llm_prices: dict[str, tuple[float, float]] = {}
+
+    # What each model is asked to do, by model-name pattern ("embedded" names the local model):
+    # {"llama3.2*": {"context_tokens": 8192, "tools": "read"}}. See agents/llm/profiles.py for the fields.
+    llm_profiles: dict[str, ProfileOverride] = {}
 
     harness_max_steps: int = Field(6, ge=1)
     harness_history_tokens: int = Field(1500, ge=0)

@@ -20,6 +20,12 @@ PERMISSIONS: tuple[tuple[str, str], ...] = (
     ("task_add", "write"), ("task_list", "read"), ("task_done", "write"), ("task_remove", "write"),
     ("task_clear", "write"),
 )
+# What must be the user's own words when the model writes (agents/tools/grounding.py): an item the user never
+# named is never added, ticked off or removed, and a list they never named is never touched.
+GROUNDED: dict[str, tuple[str, ...]] = {
+    "reminder_set": ("text",), "task_add": ("task", "list_name"), "task_done": ("task", "list_name"),
+    "task_remove": ("task", "list_name"), "task_clear": ("list_name",),
+}
 _PHRASES = Triage(handled_intents=frozenset({"reminder_set"}))  # to read "tomorrow at 9" the way chat does
 
 
@@ -124,4 +130,5 @@ def build_tools(service: JobsService) -> tuple[Tool, ...]:
     trust = dict(PERMISSIONS)
     functions = (reminder_set, reminder_list, reminder_cancel, task_add, task_list, task_done, task_remove,
                  task_clear)
-    return tuple(tool_from_function(f, trust=trust[f.__name__]) for f in functions)  # type: ignore[arg-type]
+    return tuple(tool_from_function(f, trust=trust[f.__name__],  # type: ignore[arg-type]
+                                    grounded=GROUNDED.get(f.__name__, ())) for f in functions)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.context import estimate_tokens
+from agents.llm.base import estimate_tokens
 from bot.extensions import Kit
 from bot.turn import Turn
 from knowledge.api import upload_route

@@ -16,7 +16,8 @@ LOAD_TIMEOUT = 90.0
 
 def memory_tools(knowledge: Knowledge) -> tuple[Tool, Tool]:
     # The first call in a process may load the model (seconds on a busy machine): more than the default timeout.
-    @tool(trust="write", name="memory_store", timeout=LOAD_TIMEOUT)
+    # The value must be the user's words: never a search result, a document passage or the model's own guess.
+    @tool(trust="write", name="memory_store", timeout=LOAD_TIMEOUT, grounded=("value",))
     async def memory_store(ctx: ToolContext, subject: str, value: str, category: str | None = None,
                            scope: Literal["user", "agent", "account"] = "user") -> str:
         """Remember a fact for later, e.g. subject 'wifi password', value 'hunter2'. A new value for the same
@@ -38,11 +39,13 @@ def memory_tools(knowledge: Knowledge) -> tuple[Tool, Tool]:
             category=category, confidence=0.9, locale=turn.user.locale, agent_id=turn.agent.id,
             interaction_id=turn.interaction_id)
         await knowledge.sync()
+        # Written for the user: a write tool's result is shown with the answer.
         if saved.unchanged:
-            return f"already known: {saved.fact.text} (id {saved.fact.id})"
+            return f"I already knew that {saved.fact.text}."
         if saved.previous is not None:
-            return f"stored {saved.fact.text} (id {saved.fact.id}); it replaces '{saved.previous.value}'"
-        return f"stored {saved.fact.text} (id {saved.fact.id})"
+            return (f"Remembered that {saved.fact.text} (it was {saved.previous.value}; /forget {saved.fact.id} "
+                    "undoes it).")
+        return f"Remembered that {saved.fact.text} (/forget {saved.fact.id} undoes it)."
 
     @tool(trust="read", name="memory_search", timeout=LOAD_TIMEOUT)
     async def memory_search(ctx: ToolContext, query: str, limit: int = 5) -> str:

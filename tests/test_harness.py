@@ -141,13 +141,45 @@ async def test_account_budget_counts_everyone(tmp_path: Path) -> None:
 
 
 async def test_max_steps_stops_with_an_honest_answer(tmp_path: Path) -> None:
-    provider = ScriptedProvider(lambda messages, tools: call("current_time", {}))
+    zones = iter(["Asia/Tokyo", "Europe/Paris", "America/Lima", "Africa/Cairo"])
+    provider = ScriptedProvider(lambda messages, tools: call("current_time", {"timezone": next(zones)}))
     app = await started(tmp_path, provider, harness_max_steps=3)
     try:
         outcome = await ask(app, "keep checking the time forever")
         assert outcome.error_code == "max_steps"
-        assert "3 steps" in (outcome.reply or "")
+        assert outcome.reply == "I could not do that: I tried 'current_time' without getting to an answer."
         assert len(provider.calls) == 3
+    finally:
+        await app.stop()
+
+
+async def test_a_repeated_call_is_not_run_again_and_the_loop_ends(tmp_path: Path) -> None:
+    runs: list[str] = []
+
+    @tool(trust="read")
+    async def lookup(ctx: ToolContext, query: str) -> str:
+        """Look something up.
+
+        Args:
+            query: what to look up.
+        """
+        runs.append(query)
+        return f"found {query}"
+
+    provider = ScriptedProvider(lambda messages, tools: call("lookup", {"query": "tides"}))
+    app = await started(tmp_path, provider)
+    try:
+        app.tools.register(lookup)
+        await assign(app, "lookup", "read")
+        outcome = await ask(app, "when is high tide?")
+        assert runs == ["tides"]  # run once; the repeats got the earlier result back
+        repeated = provider.calls[2][0][-1].content or ""
+        assert repeated.startswith("found tides") and "already called lookup" in repeated
+        assert outcome.error_code == "no_progress" and "'lookup'" in (outcome.reply or "")
+        assert len(provider.calls) == 4  # the call, then three steps that got nowhere
+        statuses = [(s.name, s.status, s.error) for s in await steps(app, outcome.interaction_id)
+                    if s.kind == "tool_call"]
+        assert statuses == [("lookup", "ok", None)] + [("lookup", "skipped", "repeated_call")] * 3
     finally:
         await app.stop()
 
@@ -163,22 +195,24 @@ async def test_unknown_tool_bad_arguments_and_slow_tool_go_back_to_the_model(tmp
         await asyncio.sleep(5)
         return "too late"
 
-    script = [call("launch_rockets", {}), call("current_time", None, raw="{timezone: tokyo"),
+    script = [call("launch_rockets", {}), call("current_time", None, raw="{timezone: tokyo"), text("checking"),
               call("current_time", {"zone": "x"}), call("slow_lookup", {"query": "x"}), text("done")]
     provider = ScriptedProvider(script)
     app = await started(tmp_path, provider)
     try:
         app.tools.register(slow_lookup)
         await assign(app, "slow_lookup", "read")
-        outcome = await ask(app, "do several things for me")
-        assert outcome.reply == "done"
-        errors = [(s.name, s.error.split(":")[0]) for s in await steps(app, outcome.interaction_id)
-                  if s.kind == "tool_call"]
+        first = await ask(app, "do several things for me")
+        assert first.reply == "checking"
+        second = await ask(app, "and look this up")
+        assert second.reply == "done"
+        errors = [(s.name, s.error.split(":")[0]) for o in (first, second)
+                  for s in await steps(app, o.interaction_id) if s.kind == "tool_call"]
         assert errors == [("launch_rockets", "unknown_tool"), ("current_time", "bad_arguments"),
                           ("current_time", "bad_arguments"), ("slow_lookup", "timeout")]
         results = [c[0][-1].content or "" for c in provider.calls[1:]]
-        assert "no tool named" in results[0] and "not valid JSON" in results[1] and "unknown argument" in results[2]
-        assert "did not answer" in results[3]
+        assert "no tool named" in results[0] and "not valid JSON" in results[1] and "unknown argument" in results[3]
+        assert "did not answer" in results[4]
     finally:
         await app.stop()
 

@@ -188,8 +188,10 @@ async def test_interval_reminder_through_the_tool(settings: Settings) -> None:
     clock = FakeClock()
     app, outlet = await started(settings, clock, provider)
     try:
-        assert (await say(app, "please nag me about drinking water every couple of hours")).reply == "Will do."
-        assert "(reminder 1;" in (provider.calls[1][0][-1].content or "")
+        reply = (await say(app, "please nag me about drinking water every couple of hours")).reply or ""
+        receipt = provider.calls[1][0][-1].content or ""
+        assert "(reminder 1;" in receipt
+        assert reply == f"Will do.\n\n{receipt}"  # what the model did is shown to the user
         for _ in range(3):
             clock.advance(hours=2)
             await jobs(app).scheduler.run_due()

@@ -45,7 +45,7 @@ async def test_lists_through_tools(settings: Settings) -> None:
     app, _ = await started(settings, FakeClock(), provider)
     try:
         outcome = await say(app, "could you note that I need to finish the book club reading?")
-        assert outcome.reply == "Added it."
+        assert outcome.reply == "Added it.\n\nAdded Book club reading to your reading list (1 item)."
         results = [m.content for m in provider.calls[2][0] if m.role == "tool"]
         assert results == ["Added Book club reading to your reading list (1 item).",
                            "Your reading list:\n1. Book club reading"]

@@ -209,10 +209,12 @@ async def test_memory_store_tool_writes_the_callers_scope_and_guards_shared_ones
     provider = ScriptedProvider(script)
     app = await started(tmp_path, provider)
     try:
-        assert (await say(app, "please note down when I go to the gym, it's tuesdays")).reply == "saved"
-        assert "stored gym day is Tuesday" in (provider.calls[1][0][-1].content or ""), provider.calls[1][0][-1]
+        reply = (await say(app, "please note down when I go to the gym, it's tuesdays")).reply or ""
+        receipt = provider.calls[1][0][-1].content or ""
+        assert receipt.startswith("Remembered that gym day is Tuesday"), receipt
+        assert reply == f"saved\n\n{receipt}"  # the model's write is shown to the user
         assert "gym day is Tuesday" in await search_texts(app, "gym")
-        assert (await say(app, "save our office address for everyone", user="bob")).reply == "tried"
+        assert (await say(app, "save our office address for everyone: Main St", user="bob")).reply == "tried"
         tool_output = provider.calls[-1][0][-1].content or ""
         assert "only an account admin" in tool_output
         rows = await app.services.db.all(select(F.c.subject, F.c.scope, F.c.source))

@@ -224,4 +224,4 @@ async def test_real_model_conversation_too_long_is_rejected(tmp_path: Path) -> N
             await provider.chat([ChatMessage("user", "word " * 400)])
     finally:
         await provider.close()
-    assert info.value.code == "provider_rejected" and "THINKLIO_LLM_CONTEXT_TOKENS" in info.value.message
+    assert info.value.code == "provider_context" and "THINKLIO_LLM_CONTEXT_TOKENS" in info.value.message

@@ -43,10 +43,9 @@ class SlowProvider(ScriptedProvider):
         super().__init__(lambda messages, tools: ChatResult(answer, (), Usage(10, 10), "scripted-model"))
         self.release = asyncio.Event()
 
-    async def chat(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] = (), *,
-                   model: str | None = None, max_tokens: int | None = None) -> ChatResult:
+    async def chat(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] = (), **options: Any) -> ChatResult:
         await self.release.wait()
-        return await super().chat(messages, tools, model=model, max_tokens=max_tokens)
+        return await super().chat(messages, tools, **options)
 
 
 @dataclass

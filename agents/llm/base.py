@@ -3,11 +3,14 @@ tool calls and token usage out."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 Role = Literal["system", "user", "assistant", "tool"]
+# Receives the answer so far, each time it grows, while a provider streams it (not called for tool calls).
+TextSink = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +60,7 @@ class ProviderError(Exception):
 
     `code`: provider_unavailable (connection refused, 5xx, 429 after retries), provider_timeout,
     provider_bad_response (not the shape the API promises), provider_rejected (4xx other than 429: bad key,
-    unknown model, context too long)."""
+    unknown model), provider_context (the prompt does not fit the model's window: retrying cannot help)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -70,8 +73,32 @@ class Provider(Protocol):
     default_model: str
 
     async def chat(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] = (), *,
-                   model: str | None = None, max_tokens: int | None = None) -> ChatResult:
-        """One model call. Raises ProviderError; never returns a half-parsed result."""
+                   model: str | None = None, max_tokens: int | None = None, on_text: TextSink | None = None,
+                   repeat_penalty: float | None = None) -> ChatResult:
+        """One model call. Raises ProviderError; never returns a half-parsed result. With `on_text`, the answer
+        is streamed to it as it is generated, where the provider can."""
+        ...
+
+    async def count_tokens(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] = ()) -> int:
+        """The prompt's size in the model's tokens: exact where the provider has the tokenizer, else an estimate
+        that errs high."""
         ...
 
     async def close(self) -> None: ...
+
+
+def estimate_tokens(text: str) -> int:
+    """About four characters a token for English; a little over, to err on the safe side of a window."""
+    return len(text) * 10 // 35 + 1
+
+
+def estimate_prompt_tokens(messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] = ()) -> int:
+    """For providers without a tokenizer: the texts, the tool calls and schemas, and a few tokens a message."""
+    total = 3
+    for m in messages:
+        total += 4 + estimate_tokens(m.content or "")
+        for call in m.tool_calls:
+            total += 8 + estimate_tokens(call.name + json.dumps(call.arguments or {}))
+    for spec in tools:
+        total += 10 + estimate_tokens(spec.name + spec.description + json.dumps(spec.parameters))
+    return total

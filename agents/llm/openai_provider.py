@@ -12,13 +12,16 @@ from typing import Any
 
 import openai
 
-from agents.llm.base import ChatMessage, ChatResult, ProviderError, ToolSpec
+from agents.llm.base import ChatMessage, ChatResult, ProviderError, TextSink, ToolSpec, estimate_prompt_tokens
+from agents.llm.openai_stream import StreamedAnswer
 from agents.llm.openai_wire import messages_to_wire, parse_response, tools_to_wire
 from config.settings import Settings
 
 DEFAULT_MODEL = "gpt-4o-mini"
 # OpenAI-compatible servers without authentication still need a non-empty key for the SDK to build its headers.
 PLACEHOLDER_KEY = "thinklio-no-key"
+# The final chunk then carries the usage, so a streamed answer is priced like any other.
+STREAM_USAGE = {"stream_options": {"include_usage": True}}
 
 
 class OpenAIProvider:
@@ -41,34 +44,47 @@ class OpenAIProvider:
         self._completion_tokens_models: set[str] = set()
 
     async def chat(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] = (), *,
-                   model: str | None = None, max_tokens: int | None = None) -> ChatResult:
+                   model: str | None = None, max_tokens: int | None = None, on_text: TextSink | None = None,
+                   repeat_penalty: float | None = None) -> ChatResult:
+        # `repeat_penalty` is llama.cpp's; endpoint models do without it.
         model = model or self.default_model
         request: dict[str, Any] = {"model": model, "messages": messages_to_wire(messages)}
         if tools:
             request["tools"] = tools_to_wire(tools)
         limit = max_tokens or self._max_tokens
         try:
-            content = await self._post(request, model, limit)
+            if on_text is not None:
+                return await self._post(request, model, limit, on_text)
+            return parse_response(await self._post(request, model, limit, None), model)
         except openai.APIError as exc:
             raise self._translate(exc, model) from exc
-        return parse_response(content, model)
 
-    async def _post(self, request: dict[str, Any], model: str, limit: int) -> bytes:
+    async def count_tokens(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] = ()) -> int:
+        return estimate_prompt_tokens(messages, tools)
+
+    async def _post(self, request: dict[str, Any], model: str, limit: int, on_text: TextSink | None) -> Any:
         if model not in self._completion_tokens_models:
             try:
-                return await self._send({**request, "max_tokens": limit})
+                return await self._send({**request, "max_tokens": limit}, on_text, model)
             except openai.BadRequestError as exc:
                 if "max_completion_tokens" not in str(exc):
                     raise
                 self._completion_tokens_models.add(model)
-        return await self._send({**request, "max_completion_tokens": limit})
+        return await self._send({**request, "max_completion_tokens": limit}, on_text, model)
 
-    async def _send(self, body: dict[str, Any]) -> bytes:
+    async def _send(self, body: dict[str, Any], on_text: TextSink | None, model: str) -> Any:
         # The client's generic post keeps its retries, Retry-After handling and error types but skips
         # `chat.completions.create`'s recursive re-typing of the request, which costs several ms of CPU per
         # call; our wire dicts are plain JSON already.
-        content: bytes = await self._client.post("/chat/completions", body=body, cast_to=bytes)
-        return content
+        if on_text is None:
+            content: bytes = await self._client.post("/chat/completions", body=body, cast_to=bytes)
+            return content
+        stream = await self._client.post("/chat/completions", body={**body, "stream": True, **STREAM_USAGE},
+                                         cast_to=object, stream=True, stream_cls=openai.AsyncStream[object])
+        chunks = StreamedAnswer(model, on_text)
+        async for chunk in stream:
+            chunks.add(chunk)
+        return chunks.result()
 
     def _translate(self, exc: openai.APIError, model: str) -> ProviderError:
         attempts = f"{self._retries + 1} attempt{'s' if self._retries else ''}"

@@ -80,7 +80,7 @@ def parse_response(content: bytes, requested_model: str) -> ChatResult:
     return ChatResult(
         text=text,
         tool_calls=calls,
-        usage=_parse_usage(data.get("usage")),
+        usage=parse_usage(data.get("usage")),
         model=str(data.get("model") or requested_model),
         finish_reason=choices[0].get("finish_reason"),
     )
@@ -96,7 +96,7 @@ def _parse_call(index: int, call: Any) -> ToolCall:
     return ToolCall(id=call_id, name=fn["name"], arguments=arguments, arguments_error=error, raw_arguments=raw)
 
 
-def _parse_usage(usage: Any) -> Usage:
+def parse_usage(usage: Any) -> Usage:
     if not isinstance(usage, dict):
         return Usage()
     return Usage(tokens_in=_int(usage.get("prompt_tokens")), tokens_out=_int(usage.get("completion_tokens")))

@@ -9,8 +9,11 @@
         '''
 
 The first parameter is the `ToolContext` (who is asking, from where); the rest become the schema. Trust
-levels follow the reference guide: `read` < `write` < `admin`. Tools registered by manifest later (external
-HTTP tools) register here too, as `Tool` values with their own schema and handler.
+levels follow the reference guide: `read` < `write` < `admin`. A tool that writes the user's data names the
+arguments that must be the user's own words (`grounded=("task",)`, see grounding.py), and returns a sentence
+the user can read: a write tool's successful result is shown to the user with the model's answer. Tools
+registered by manifest later (external HTTP tools) register here too, as `Tool` values with their own schema
+and handler.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class Tool:
     trust: TrustLevel
     handler: Handler
     timeout: float | None = None
+    grounded: tuple[str, ...] = ()  # arguments whose values must come from what the user said
 
     def spec(self) -> ToolSpec:
         return ToolSpec(self.name, self.description, self.parameters)
@@ -95,7 +99,7 @@ def _docs(function: Callable[..., Any]) -> tuple[str, dict[str, str]]:
 
 
 def tool_from_function(function: Handler, *, trust: TrustLevel = "read", name: str | None = None,
-                       timeout: float | None = None) -> Tool:
+                       timeout: float | None = None, grounded: tuple[str, ...] = ()) -> Tool:
     if trust not in TRUST_RANK:
         raise ValueError(f"unknown trust level {trust!r}")
     hints = get_type_hints(function)
@@ -111,19 +115,24 @@ def tool_from_function(function: Handler, *, trust: TrustLevel = "read", name: s
         schema, nullable = _schema_of(hints[param.name])
         if param.name in described:
             schema = {**schema, "description": described[param.name]}
+        if param.default is not inspect.Parameter.empty and param.default is not None:
+            schema = {**schema, "default": param.default}
         properties[param.name] = schema
         if param.default is inspect.Parameter.empty and not nullable:
             required.append(param.name)
+    unknown = [arg for arg in grounded if arg not in properties]
+    if unknown:
+        raise TypeError(f"{function.__name__}: grounded names no parameter {', '.join(unknown)}")
     parameters = {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
-    return Tool(name or function.__name__, summary, parameters, trust, function, timeout)
+    return Tool(name or function.__name__, summary, parameters, trust, function, timeout, grounded)
 
 
-def tool(*, trust: TrustLevel = "read", name: str | None = None,
-         timeout: float | None = None) -> Callable[[Handler], Tool]:
+def tool(*, trust: TrustLevel = "read", name: str | None = None, timeout: float | None = None,
+         grounded: tuple[str, ...] = ()) -> Callable[[Handler], Tool]:
     """Decorator: turn an async function into a `Tool`."""
 
     def wrap(function: Handler) -> Tool:
-        return tool_from_function(function, trust=trust, name=name, timeout=timeout)
+        return tool_from_function(function, trust=trust, name=name, timeout=timeout, grounded=grounded)
 
     return wrap
 
@@ -140,6 +149,14 @@ class ToolRegistry:
 
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)
+
+    def offered(self, assigned: dict[str, str], access: str) -> list[Tool]:
+        """The agent's assigned tools a model with `access` ("none" or a trust level) may be offered, by name."""
+        if access == "none":
+            return []
+        ceiling = TRUST_RANK[access]
+        return [tool for name in sorted(assigned) if (tool := self._tools.get(name)) is not None
+                and TRUST_RANK[tool.trust] <= ceiling]
 
 
 def validate_arguments(item: Tool, arguments: dict[str, Any]) -> str | None:

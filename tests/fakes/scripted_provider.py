@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from agents.llm.base import ChatMessage, ChatResult, ToolSpec
+from agents.llm.base import ChatMessage, ChatResult, TextSink, ToolSpec, estimate_prompt_tokens
 
 Answer = Callable[[Sequence[ChatMessage], Sequence[ToolSpec]], ChatResult]
 
@@ -23,9 +23,18 @@ class ScriptedProvider:
             self._answer = lambda messages, tools: script.pop(0)
 
     async def chat(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] = (), *,
-                   model: str | None = None, max_tokens: int | None = None) -> ChatResult:
+                   model: str | None = None, max_tokens: int | None = None, on_text: TextSink | None = None,
+                   repeat_penalty: float | None = None) -> ChatResult:
         self.calls.append((list(messages), list(tools)))
-        return self._answer(messages, tools)
+        result = self._answer(messages, tools)
+        if on_text is not None and result.text and not result.tool_calls:
+            for end in range(1, len(result.text) + 1, 8):  # streamed in pieces, as a real model would
+                on_text(result.text[:end])
+            on_text(result.text)
+        return result
+
+    async def count_tokens(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] = ()) -> int:
+        return estimate_prompt_tokens(messages, tools)
 
     async def close(self) -> None:
         return None
