@@ -86,25 +86,31 @@ class ContextBuilder:
             tokens = await count([system, *said], offered)
         if tokens > budget:
             raise ContextTooLong(tokens, budget)
-        history = await self.history(turn, min(self._history_tokens, budget - tokens))
+        wanted = self._history_tokens if profile.history_tokens is None else profile.history_tokens
+        history = await self.history(turn, min(wanted, budget - tokens))
         prompt = Prompt([system, *history, *said], offered, tokens, budget, len(history),
                         dropped_tools=len(tools) - len(offered))
         await prompt.refit(count)  # estimates err high, so this rarely drops anything
         return prompt
 
     def system_prompt(self, turn: Turn, profile: ModelProfile, knowledge: Sequence[str] = ()) -> ChatMessage:
+        if profile.system_prompt:  # a small model's: its own words and the knowledge, nothing it might parrot
+            parts = [profile.system_prompt.format(name=turn.agent.name)]
+        else:
+            parts = self._full_prompt(turn)
+        if knowledge:
+            parts.append("What you know:\n" + "\n".join(f"- {line}" for line in knowledge))
+        return ChatMessage("system", "\n".join(part for part in parts if part))
+
+    def _full_prompt(self, turn: Turn) -> list[str]:
         local = self._clock.now().astimezone(turn.timezone)
-        own = profile.system_prompt.format(name=turn.agent.name) if profile.system_prompt else turn.agent.system_prompt
-        parts = [
-            own.strip(),
+        return [
+            turn.agent.system_prompt.strip(),
             f"The user's name is {turn.user.display_name}." if turn.user.display_name != turn.sender_external_id
             else "",
             f"The user's time zone is {turn.timezone.key}; it is now {local:%A %d %B %Y %H:%M} there.",
             f"Answer in the user's language (locale {turn.user.locale})." if turn.user.locale else "",
         ]
-        if knowledge:
-            parts.append("What you know:\n" + "\n".join(f"- {line}" for line in knowledge))
-        return ChatMessage("system", "\n".join(part for part in parts if part))
 
     async def history(self, turn: Turn, budget: int) -> list[ChatMessage]:
         """Earlier messages of the conversation, newest kept first, within `budget` tokens, oldest first."""

@@ -82,6 +82,7 @@ class Outcome:
     reply: str | None
     error_code: str | None = None
     intent: str | None = None
+    notice: str | None = None  # what the user was told while the answer waits (maintenance)
 
 
 TERMINAL_STATUSES = frozenset({"completed", "unanswered", "rejected", "failed", "interrupted"})

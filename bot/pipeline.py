@@ -330,7 +330,8 @@ class Pipeline:
         log.info("interaction_completed", tier=reply.tier, status=reply.status, intent=reply.intent,
                  total_cost=turn.cost_usd, total_duration_ms=round(duration_ms, 3))
         return Outcome(turn.interaction_id, turn.conversation.id, reply.status, reply.tier,
-                       None if queued else reply.text, reply.error_code, reply.intent)
+                       None if queued else reply.text, reply.error_code, reply.intent,
+                       notice=reply.text if queued else None)
 
     async def _deliver(self, turn: Turn, reply: Reply) -> None:
         if reply.text:

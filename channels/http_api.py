@@ -93,5 +93,6 @@ def _outcome_body(outcome: Outcome, duplicate: bool) -> dict[str, Any]:
         "intent": outcome.intent,
         "reply": outcome.reply,
         "error_code": outcome.error_code,
+        "notice": outcome.notice,  # e.g. why the answer waits (maintenance): the reply comes later
         "duplicate": duplicate,
     }

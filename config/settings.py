@@ -29,6 +29,7 @@ class ProfileOverride(BaseModel):
     tools: ToolAccess | None = None
     max_steps: int | None = Field(None, ge=1)
     system_prompt: str | None = None
+    history_tokens: int | None = Field(None, ge=0)
     tool_share: float | None = Field(None, gt=0, le=0.9)
     knowledge_share: float | None = Field(None, ge=0, le=0.9)
     repeat_penalty: float | None = Field(None, ge=1.0, le=2.0)

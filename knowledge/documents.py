@@ -180,6 +180,18 @@ class DocumentStore:
         rows = await self._db.all(select(D).where(scopes.clause(D), D.c.archived == 0).order_by(D.c.created_at))
         return [Document(r.id, r.title, r.media_type, r.size_bytes, r.chunks, r.scope, r.scope_id) for r in rows]
 
+    async def latest(self, owner: Partition, *, chunks: int) -> tuple[Document, list[str]] | None:
+        """The owner's newest document and the text of its first `chunks` chunks, in order."""
+        row = await self._db.one(select(D).where(D.c.account_id == owner.account_id, D.c.scope == owner.scope,
+                                                 D.c.scope_id == owner.scope_id, D.c.archived == 0)
+                                 .order_by(D.c.created_at.desc(), D.c.id.desc()).limit(1))
+        if row is None:
+            return None
+        texts = await self._db.all(select(C.c.text).where(C.c.document_id == row.id, C.c.archived == 0)
+                                   .order_by(C.c.seq).limit(chunks))
+        doc = Document(row.id, row.title, row.media_type, row.size_bytes, row.chunks, row.scope, row.scope_id)
+        return doc, [r.text for r in texts]
+
     async def by_ids(self, scopes: Scopes, ids: Sequence[str]) -> dict[str, Chunk]:
         if not ids:
             return {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from agents.llm.base import estimate_tokens
 from bot.extensions import Kit
 from bot.turn import Turn
@@ -10,11 +12,33 @@ from knowledge.attachments import attachment_reader
 from knowledge.commands import knowledge_commands
 from knowledge.extraction import FactProposer, extractor
 from knowledge.facts import Scopes
-from knowledge.handlers import Handlers
+from knowledge.handlers import Handlers, own_partition
 from knowledge.service import Knowledge
 from knowledge.tools import memory_tools
 
 CONTEXT_MIN_SCORE = 0.2  # below this a fact is noise in the prompt
+DOCUMENT_CHUNKS = 6  # of the document a message refers to, from its start
+# "summarise the document I sent", "what does the pdf say": the user means their latest document, which a
+# search on those words would not find.
+_MEANS_A_DOCUMENT = re.compile(
+    r"\b(?:document|doc|file|pdf|attachment|upload)s?\b|\bwhat i (?:sent|shared|uploaded)\b", re.IGNORECASE)
+
+
+async def document_lines(knowledge: Knowledge, turn: Turn, budget: int) -> list[str]:
+    """The user's latest document, as lines of the prompt; or a line saying there is none."""
+    found = await knowledge.documents.latest(own_partition(turn), chunks=DOCUMENT_CHUNKS)
+    if found is None:
+        return ["The user has not sent you any document."]
+    document, texts = found
+    lines = [f"The user's latest document is '{document.title}'. It begins:"]
+    budget -= estimate_tokens(lines[0])
+    for text in texts:
+        line = " ".join(text.split())
+        if estimate_tokens(line) > budget:
+            break
+        budget -= estimate_tokens(line)
+        lines.append(line)
+    return lines
 
 
 def context_hook(knowledge: Knowledge):  # type: ignore[no-untyped-def]
@@ -23,9 +47,11 @@ def context_hook(knowledge: Knowledge):  # type: ignore[no-untyped-def]
         budget = knowledge.settings.knowledge_context_tokens
         if budget <= 0:
             return []
+        lines: list[str] = []
+        if _MEANS_A_DOCUMENT.search(turn.text):
+            lines = await document_lines(knowledge, turn, budget * 3)
         hits = await knowledge.search(Scopes.of_turn(turn), turn.text, limit=knowledge.settings.knowledge_search_limit,
                                       min_score=CONTEXT_MIN_SCORE)
-        lines: list[str] = []
         for hit in hits:
             line = hit.text if hit.kind == "fact" else f"from '{hit.title}': {hit.text}"
             cost = estimate_tokens(line)

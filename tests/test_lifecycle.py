@@ -112,7 +112,8 @@ async def test_maintenance_queues_and_answers_when_it_ends(
     await app.services.platform.set_status("maintenance", actor="tests")
     status, body = await post(client, auth, "what time is it")
     assert status == 202
-    assert body["status"] == "queued"
+    assert body["status"] == "queued" and body["reply"] is None
+    assert "maintenance" in body["notice"]  # the caller learns why the answer waits
     await app.services.platform.set_status("online", actor="tests")
     for _ in range(200):
         row = await app.services.db.one(select(t.interaction).where(t.interaction.c.id == body["interaction_id"]))

@@ -8,7 +8,9 @@ and its timeouts rather than a mocked transport.
     fake.malformed()
     settings = Settings(..., llm_base_url=fake.url)
 
-Each request consumes the next scripted step; with the script empty the server answers `default_text`.
+Each request consumes the next scripted step; with the script empty the server answers `default_text`. A request
+with `"stream": true` gets a scripted completion as server-sent events, the way OpenAI streams: the text in
+pieces, each tool call in fragments, then the usage, then `[DONE]`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class Step:
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
     hang_seconds: float = 0.0
+    streamable: bool = False  # a well-formed completion, which a streaming request gets as events
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +136,7 @@ class FakeOpenAI:
         if tokens_in is not None or tokens_out is not None:
             t_in, t_out = tokens_in or 0, tokens_out or 0
             body["usage"] = {"prompt_tokens": t_in, "completion_tokens": t_out, "total_tokens": t_in + t_out}
-        return Step(body=json.dumps(body).encode())
+        return Step(body=json.dumps(body).encode(), streamable=True)
 
     def status(self, code: int, *, retry_after: float | str | None = None, message: str | None = None) -> FakeOpenAI:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
@@ -173,8 +176,40 @@ class FakeOpenAI:
             step = None
         if step is None:
             step = self._completion_step({"role": "assistant", "content": self.default_text}, 10, 5, "stop")
+        if isinstance(parsed, dict) and parsed.get("stream") and step.status == 200 and step.streamable:
+            return await self._stream(request, json.loads(step.body))
         return web.Response(status=step.status, body=step.body, content_type=step.content_type,
                             headers=step.headers)
+
+    async def _stream(self, request: web.Request, completion: dict[str, Any]) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        choice = completion["choices"][0]
+        message = choice["message"]
+        head = {"id": completion["id"], "object": "chat.completion.chunk", "created": completion["created"],
+                "model": completion["model"]}
+
+        async def send(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> None:
+            chunk = {**head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+
+        await send({"role": "assistant", "content": ""})
+        text = message.get("content") or ""
+        for start in range(0, len(text), 5):
+            await send({"content": text[start:start + 5]})
+        for index, call in enumerate(message.get("tool_calls") or ()):
+            arguments = call["function"]["arguments"]
+            await send({"tool_calls": [{"index": index, "id": call["id"], "type": "function",
+                                        "function": {"name": call["function"]["name"], "arguments": ""}}]})
+            for start in range(0, len(arguments), 7):
+                await send({"tool_calls": [{"index": index, "function": {"arguments": arguments[start:start + 7]}}]})
+        await send({}, choice["finish_reason"])
+        if "usage" in completion:
+            await response.write(f"data: {json.dumps({**head, 'choices': [], 'usage': completion['usage']})}\n\n"
+                                 .encode())
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
 
 
 @pytest_asyncio.fixture(name="fake_openai")  # explicit, so importing it under another name still registers it
