@@ -9,8 +9,8 @@ import pytest
 
 from agents.triage import INTENTS, Triage
 from agents.triage.normalise import normalise
-from agents.triage.places import resolve_place, validate_zone
 from agents.triage.when import duration_seconds
+from bot.places import default_gazetteer, valid_zone
 
 NOW = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)  # Tuesday; 15:00 in Berlin (CET, before the DST switch)
 TZ = ZoneInfo("Europe/Berlin")
@@ -109,21 +109,32 @@ def test_reminder_without_time_is_not_direct_by_default(triage: Triage) -> None:
 def test_places(triage: Triage, text: str, place: str, zone: str) -> None:
     res = triage.parse(text, now=NOW, tz=TZ)
     assert res.intent == "time" and res.direct
-    assert res.entities == {"place": place, "timezone": zone}
+    assert res.entities["place"] == place and res.entities["timezone"] == zone
 
 
 @pytest.mark.parametrize(("place", "zone"), [
     ("glenwood springs, co", "America/Denver"), ("the central timezone", "America/Chicago"),
     ("hst timezone", "Pacific/Honolulu"), ("new york", "America/New_York"), ("russia", "Europe/Moscow"),
-    ("daniel boone national forest", None), ("my house", None), ("usa", None),
+    ("daniel boone national forest", None), ("my house", None), ("usa", "America/New_York"),
+    ("central time", "America/Chicago"), ("mountain", "America/Denver"), ("paris", "Europe/Paris"),
+    ("paris texas", "America/Chicago"), ("portland maine", "America/New_York"), ("bombay", "Asia/Kolkata"),
+    ("São Paulo", "America/Sao_Paulo"), ("ourense", "Europe/Madrid"), ("time", None), ("the morning", None),
 ])
-def test_resolve_place(place: str, zone: str | None) -> None:
-    assert resolve_place(place) == zone
+def test_gazetteer_zone(place: str, zone: str | None) -> None:
+    assert default_gazetteer().zone(place) == zone
 
 
-def test_validate_zone() -> None:
-    assert validate_zone("europe/berlin") == "Europe/Berlin"
-    assert validate_zone("Mars/Olympus") is None
+def test_gazetteer_names_the_choice_and_the_zones() -> None:
+    places = default_gazetteer()
+    paris = places.find("paris")
+    assert paris is not None and paris.name == "Paris, France"  # the more populous Paris
+    usa = places.find("the usa")
+    assert usa is not None and "America/Los_Angeles" in usa.zones  # several zones, none picked for the user
+
+
+def test_valid_zone() -> None:
+    assert valid_zone("europe/berlin") == "Europe/Berlin"
+    assert valid_zone("Mars/Olympus") is None
 
 
 @pytest.mark.parametrize(("text", "intent", "entities"), [
