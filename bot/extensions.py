@@ -17,8 +17,8 @@ from aiohttp import web
 
 from bot.commands import CommandRegistry
 from bot.questions import Questions
-from bot.undo import UndoLog
 from bot.turn import Reply, Turn
+from bot.undo import UndoLog
 
 if TYPE_CHECKING:
     from agents.model_calls import ModelCalls

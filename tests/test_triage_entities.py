@@ -86,12 +86,11 @@ def test_recurrence(triage: Triage, text: str, recurrence: dict[str, object], wh
     assert "remind" not in res.entities["text"]
 
 
-def test_reminder_without_time_is_not_direct_by_default(triage: Triage) -> None:
+def test_reminder_without_time_or_text_is_direct_and_leaves_the_slot_empty(triage: Triage) -> None:
     res = triage.parse("remind me to call bob", now=NOW, tz=TZ)
-    assert (res.intent, res.direct, res.entities) == ("reminder_set", False, {"text": "call bob"})
-    lenient = Triage(handled_intents=triage.handled_intents, reminder_needs_time=False)
-    assert lenient.parse("remind me to call bob", now=NOW, tz=TZ).direct
-    assert not lenient.parse("remind me to do something", now=NOW, tz=TZ).direct
+    assert (res.intent, res.direct, res.entities) == ("reminder_set", True, {"text": "call bob"})  # asks when
+    vague = triage.parse("remind me to do something", now=NOW, tz=TZ)
+    assert (vague.intent, vague.direct, vague.entities) == ("reminder_set", True, {"text": ""})  # asks what
 
 
 @pytest.mark.parametrize(("text", "place", "zone"), [
@@ -147,7 +146,13 @@ def test_valid_zone() -> None:
     ("clear my shopping list", "task_clear", {"list": "shopping"}),
     ("is milk on my shopping list", "task_list", {"list": "shopping", "query": "milk"}),
     ("what's on my to do list", "task_list", {"list": "todo"}),
-    ("mark pay rent as done", "task_done", {"list": "todo", "task": "pay rent"}),
+    ("mark pay rent as done", "task_done", {"task": "pay rent"}),
+    ("take the eggs off my list", "task_remove", {"task": "the eggs"}),
+    ("remove eggs from list", "task_remove", {"task": "eggs"}),
+    ("delete eggs from my shopping list", "task_remove", {"list": "shopping", "task": "eggs"}),
+    ("show me my lists", "task_list", {"all": True}),
+    ("what's on the list", "task_list", {}),
+    ("make a new list called packing", "list_create", {"list": "packing"}),
 ])
 def test_lists_and_tasks(triage: Triage, text: str, intent: str, entities: dict[str, str]) -> None:
     res = triage.parse(text, now=NOW, tz=TZ)

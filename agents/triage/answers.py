@@ -27,10 +27,9 @@ def _long_date(day: date) -> str:
 
 
 def _place_label(place: str, zone: str) -> str:
-    """The place as the gazetteer names it, with the zone it chose unless the name already says it."""
+    """The place as the gazetteer names it, and the zone it chose (a name may be shared: Paris, Texas)."""
     label = " ".join(w.capitalize() if w.islower() else w for w in place.split())
-    first = label.split(",")[0].lower().replace(" ", "_")
-    return label if first in zone.lower() and "," not in label else f"{label} ({zone})"
+    return label if label == zone else f"{label} ({zone})"
 
 
 def _answer_time(result: TriageResult, ctx: AnswerContext) -> str | None:

@@ -49,15 +49,21 @@ def family_of(intent: str, entities: dict[str, object]) -> str | None:
     return intent if intent in FAMILIES else None
 
 
+def token_features(tok: str) -> set[str]:
+    """A word's own features: the word, and its character n-grams with the word's edges marked."""
+    padded = "<" + tok + ">"
+    found = {"w " + tok}
+    for n in CHAR_NGRAMS:
+        found.update(padded[i: i + n] for i in range(len(padded) - n + 1))
+    return found
+
+
 def features(text: str) -> set[str]:
     """Binary features of normalised text: words, word pairs, and character n-grams inside each word."""
     tokens = text.split()
-    found = {"w " + tok for tok in tokens}
-    found.update("b " + a + " " + b for a, b in itertools.pairwise(tokens))
+    found = {"b " + a + " " + b for a, b in itertools.pairwise(tokens)}
     for tok in tokens:
-        padded = "<" + tok + ">"
-        for n in CHAR_NGRAMS:
-            found.update(padded[i: i + n] for i in range(len(padded) - n + 1))
+        found |= token_features(tok)
     return found
 
 
@@ -91,21 +97,34 @@ class IntentModel:
             raise ValueError(f"intent model: unknown labels {sorted(unknown)}")
         self.vocabulary = vocabulary
         self.weights = weights
+        self._rows = weights.astype(np.float32)  # summed per message; float32 sums faster than float16
+        self._token_ids: dict[str, tuple[int, ...]] = {}  # words recur: their n-grams are looked up once
         self.bias = bias.astype(np.float64)
         self.labels = labels
         self.thresholds = thresholds
         fams = sorted(set(LABEL_FAMILY[label] for label in labels))
         self._families = tuple(fams)
-        # labels x families, 0/1: label probabilities summed into family probabilities in one product
-        self._to_family = np.zeros((len(labels), len(fams)))
-        for i, label in enumerate(labels):
-            self._to_family[i, fams.index(LABEL_FAMILY[label])] = 1.0
+        # each label's family, so label probabilities sum into family probabilities in one bincount
+        self._family_of = np.array([fams.index(LABEL_FAMILY[label]) for label in labels])
+
+    def _ids(self, text: str) -> list[int]:
+        """The vocabulary rows of `features(text)`, with each word's own rows cached."""
+        vocab, cache = self.vocabulary, self._token_ids
+        tokens = text.split()
+        ids = {i for a, b in itertools.pairwise(tokens) if (i := vocab.get("b " + a + " " + b)) is not None}
+        for tok in tokens:
+            rows = cache.get(tok)
+            if rows is None:
+                if len(cache) > 100_000:
+                    cache.clear()
+                rows = cache[tok] = tuple(i for f in token_features(tok) if (i := vocab.get(f)) is not None)
+            ids.update(rows)
+        return list(ids)
 
     def probabilities(self, text: str) -> np.ndarray:
-        vocab = self.vocabulary
-        ids = [i for f in features(text) if (i := vocab.get(f)) is not None]
+        ids = self._ids(text)
         if ids:
-            logits = self.weights[ids].sum(axis=0, dtype=np.float64) / math.sqrt(len(ids)) + self.bias
+            logits = self._rows[ids].sum(axis=0, dtype=np.float64) / math.sqrt(len(ids)) + self.bias
         else:
             logits = self.bias.copy()
         logits -= logits.max()
@@ -114,10 +133,11 @@ class IntentModel:
 
     def vote(self, text: str) -> Vote:
         probs = self.probabilities(text)
-        fam = probs @ self._to_family
+        fam = np.bincount(self._family_of, weights=probs, minlength=len(self._families))
         best = int(fam.argmax())
-        families = {name: float(p) for name, p in zip(self._families, fam, strict=True)}
-        return Vote(self._families[best], round(float(fam[best]), 4), self.labels[int(probs.argmax())], families)
+        families = dict(zip(self._families, fam.tolist(), strict=True))
+        return Vote(self._families[best], round(families[self._families[best]], 4), self.labels[int(probs.argmax())],
+                    families)
 
     def save(self, path: Path) -> None:
         order = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
