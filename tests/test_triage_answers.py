@@ -33,7 +33,8 @@ def test_time_here(triage: Triage, ctx: AnswerContext) -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("what time is it in adelaide", "It's 00:30 on Wednesday, 11 March 2026 in Adelaide, Australia (Australia/Adelaide)."),
+    ("what time is it in adelaide",
+     "It's 00:30 on Wednesday, 11 March 2026 in Adelaide, Australia (Australia/Adelaide)."),
     ("what's the time in new york", "It's 10:00 on Tuesday, 10 March 2026 in New York (America/New_York)."),
     ("time in tokyo", "It's 23:00 on Tuesday, 10 March 2026 in Tokyo, Japan (Asia/Tokyo)."),
     ("what time is it in florida", "It's 10:00 on Tuesday, 10 March 2026 in Florida (America/New_York)."),

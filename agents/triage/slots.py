@@ -28,6 +28,7 @@ _HOME = re.compile(r"^(?:home|back home|here|my (?:place|location|city|home|time
 _CLOCK_WORDS = re.compile(r"\b(?:time|clock|hour|o'clock|oclock|late)\b")
 _DATE_NAMES = re.compile(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
                          r"april|may|june|july|august|september|october|november|december|christmas|easter|\d+)\b")
+_DATE_CUE = re.compile(r"\b(?:date|day|month|year|weekday|calendar)\b")  # "what's the humidity today" is not
 _REMINDER_NOT = re.compile(r"\b(?:list|todo|calendar|meeting|appointment)\b")
 _MUTATE = re.compile(r"\b(?:add|put|remove|delete|take|erase|clear|cross|mark|tick|empty|wipe|cancel|create|make|"
                      r"new|rename|change|update|buy|order)\b")
@@ -36,6 +37,8 @@ _YOUR_NAME = re.compile(r"\b(?:your|you) name\b|\bname (?:you|yourself)\b|\b(?:c
                         r"\bwhat are you\b")
 # "no thanks", "thanks but that's wrong": the pleasantry is not the message.
 _NEGATED = re.compile(r"\b(?:no|not|nothing|never|but|nope|wrong)\b")
+# "what did you just ask": about this conversation, not what the assistant can do
+_HELP_NOT = re.compile(r"\b(?:did you|you just|just now|last|again|repeat|said)\b")
 _HELP_CUE = re.compile(r"\b(?:can|could|help|do|ask|capab\w*|abilit\w*|skills?|questions?|topics?|subjects?|"
                        r"know|assist\w*|able|use|functions?|features?|commands?|things)\b")
 # Reading a list is asked for; "get rid of butter on my list" or "nuke all items" is an edit the rules must read.
@@ -61,7 +64,7 @@ def _time(a: Analysis, places: Gazetteer) -> Candidate | None:
 
 def _date(a: Analysis, _: Gazetteer) -> Candidate | None:
     offset, rest, bad = date_offset(a.core)
-    if bad or _DATE_NAMES.search(rest) or asks_about_other_time(rest):
+    if bad or not _DATE_CUE.search(rest) or _DATE_NAMES.search(rest) or asks_about_other_time(rest):
         return None  # "what date is easter", "what day is the 5th": a calendar question, not today's date
     return Candidate("date", FULL, {"offset_days": offset})
 
@@ -70,7 +73,7 @@ def _plain(intent: str) -> SlotParser:
     def parse(a: Analysis, _: Gazetteer) -> Candidate | None:
         if _NEGATED.search(a.text):
             return None
-        if intent == "help" and (not _HELP_CUE.search(a.core) or _YOUR_NAME.search(a.core)):
+        if intent == "help" and (not _HELP_CUE.search(a.core) or _YOUR_NAME.search(a.core) or _HELP_NOT.search(a.core)):
             return None
         ents: dict[str, object] = {"asks_wellbeing": asks_wellbeing(a.text)} if intent == "greeting" else {}
         return Candidate(intent, FULL, ents)
