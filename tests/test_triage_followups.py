@@ -99,7 +99,7 @@ async def test_clearing_a_list_that_does_not_exist_changes_nothing(settings: Set
     try:
         await fill(app, [("milk", "shopping")])
         outcome = await say(app, wording)
-        assert "You have no packing list; nothing was changed." == outcome.reply
+        assert outcome.reply == "You have no packing list; nothing was changed."
         assert await tasks_of(app) == [("shopping", "milk", "open")]
     finally:
         await app.stop()

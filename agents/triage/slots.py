@@ -31,7 +31,7 @@ _DATE_NAMES = re.compile(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturda
 _DATE_CUE = re.compile(r"\b(?:date|day|month|year|weekday|calendar)\b")  # "what's the humidity today" is not
 _REMINDER_NOT = re.compile(r"\b(?:list|todo|calendar|meeting|appointment)\b")
 _MUTATE = re.compile(r"\b(?:add|put|remove|delete|take|erase|clear|cross|mark|tick|empty|wipe|cancel|create|make|"
-                     r"new|rename|change|update|buy|order)\b")
+                     r"new|rename|change|update|buy|order|rid|nuke|scrap|ditch|drop|strike)\b")
 # The bot's own name or nature, not the user's: "what is you name", "what can i address you as".
 _YOUR_NAME = re.compile(r"\b(?:your|you) name\b|\bname (?:you|yourself)\b|\b(?:call|address|refer to) you\b|"
                         r"\bwhat are you\b")
@@ -42,7 +42,7 @@ _HELP_NOT = re.compile(r"\b(?:did you|you just|just now|last|again|repeat|said)\
 _HELP_CUE = re.compile(r"\b(?:can|could|help|do|ask|capab\w*|abilit\w*|skills?|questions?|topics?|subjects?|"
                        r"know|assist\w*|able|use|functions?|features?|commands?|things)\b")
 # Reading a list is asked for; "get rid of butter on my list" or "nuke all items" is an edit the rules must read.
-_READ_CUE = re.compile(r"\b(?:what|which|show|read|tell|list|see|check|is|are|do|does|did|have|how|give|display|"
+_READ_CUE = re.compile(r"\b(?:what|which|show|read|tell|see|check|is|are|do|does|did|have|how|give|display|"
                        r"open|view|recite|remind|look)\b")
 
 
