@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from agents.triage import INTENTS, Triage
-from agents.triage.intent_model import MODEL_PATH, FAMILIES, IntentModel, Thresholds, Vote, shipped_model
+from agents.triage.intent_model import FAMILIES, MODEL_PATH, IntentModel, Thresholds, Vote, shipped_model
 from agents.triage.training import DATA_DIR, load_expectations, load_rows, train
 
 NOW = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
