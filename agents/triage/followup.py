@@ -28,6 +28,7 @@ _YES = re.compile(r"(?:yes|yeah|yep|yup|sure|ok|okay|do it|go ahead|please do|co
 _NO = re.compile(r"(?:no|nope|nah|cancel|stop|do not|never ?mind|leave it|keep (?:it|them))(?: (?:thanks|thank you|"
                  r"please|do not|leave it|keep it))*")
 _QUESTION = re.compile(r"^(?:what|which|who|why|how|where|is|are|do|does|can|could|would|will|should)\b")
+_ASKS_TO_REMIND = re.compile(r"^(?:please |can you |could you )?(?:remind me|set (?:a|me a) reminder)\b")
 MAX_ANSWER_WORDS = 12
 
 
@@ -75,7 +76,8 @@ def _reminder(pending: Pending, answer: str, ents: dict[str, Any], triage: Triag
     else:
         if _QUESTION.match(answer.lower()):
             return None
-        parsed = triage.analyse(f"remind me to {answer}", now=now, tz=tz).rules
+        request = answer if _ASKS_TO_REMIND.match(answer.lower()) else f"remind me to {answer}"
+        parsed = triage.analyse(request, now=now, tz=tz).rules
         found = parsed.entities
         if parsed.intent != "reminder_set" or not found.get("text"):
             return None

@@ -29,6 +29,8 @@ _CLOCK_WORDS = re.compile(r"\b(?:time|clock|hour|o'clock|oclock|late)\b")
 _DATE_NAMES = re.compile(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
                          r"april|may|june|july|august|september|october|november|december|christmas|easter|\d+)\b")
 _DATE_CUE = re.compile(r"\b(?:date|day|month|year|weekday|calendar)\b")  # "what's the humidity today" is not
+_REMINDER_CUE = re.compile(r"\b(?:remind\w*|alarm|timer|wake|notify|notification|let me forget)\b")
+_CANCEL = re.compile(r"\b(?:cancel\w*|delete|remove|stop|turn off|switch off|clear|snooze|disable|erase)\b")
 _REMINDER_NOT = re.compile(r"\b(?:list|todo|calendar|meeting|appointment)\b")
 _MUTATE = re.compile(r"\b(?:add|put|remove|delete|take|erase|clear|cross|mark|tick|empty|wipe|cancel|create|make|"
                      r"new|rename|change|update|buy|order|rid|nuke|scrap|ditch|drop|strike)\b")
@@ -82,6 +84,8 @@ def _plain(intent: str) -> SlotParser:
 
 
 def _reminder_set(a: Analysis, _: Gazetteer) -> Candidate | None:
+    if not _REMINDER_CUE.search(a.core) or _CANCEL.search(a.core):
+        return None  # "tomorrow at 9" alone, "cancel reminder 1": not a request for a new reminder
     best = a.best
     if best is not None and best.intent == "reminder_set":
         # the rules read the text and time; they refuse "remind me what we discussed" by marking it unanswerable
