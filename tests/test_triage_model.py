@@ -30,6 +30,7 @@ def vote(family: str, confidence: float) -> Vote:
     return Vote(family, confidence, family, {f: (confidence if f == family else rest) for f in FAMILIES})
 
 
+@pytest.mark.slow  # the whole training procedure: about a minute
 @pytest.mark.skipif(not (DATA_DIR / "train.jsonl").exists(), reason="CLINC150 dev splits not beside the repo")
 def test_retraining_reproduces_the_shipped_model(tmp_path: Path) -> None:
     model = train(load_rows(DATA_DIR / "train.jsonl"), load_expectations(DATA_DIR / "expectations.json"))
