@@ -36,6 +36,7 @@ bench: install
 	$(PY) tests/bench/http_load.py --clients 50 --messages 8000
 	$(PY) tests/bench/http_load.py --clients 200 --messages 8000
 	$(PY) tests/bench/triage_eval.py ../shared/data/clinc150-dev/val.jsonl --handled current
+	$(PY) tests/bench/triage_speed.py
 	$(PY) tests/bench/harness_overhead.py --turns 300
 	$(PY) tests/bench/local_llm_bench.py
 	$(PY) tests/bench/knowledge_bench.py --sizes 10000 --queries 200

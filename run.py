@@ -164,12 +164,12 @@ def _triage(argv: list[str]) -> int:
     configure_logging(settings.log_level if settings.log_level != "info" else "warning", settings.log_format)
     log = structlog.get_logger("thinklio.triage")
     # `direct` means what it means in the server: answered without a model by this install's handlers.
-    handled = DIRECT_NOW.union(*(extension.intents for extension in default_extensions()))
+    handled = DIRECT_NOW.union(*(extension.intents for extension in default_extensions())) | {"undo"}
     triage = Triage(
         min_strength=settings.triage_min_strength, max_ambiguity=settings.triage_max_ambiguity,
         handled_intents=handled,
         on_parse=lambda r: log.info("triage", intent=r.intent, strength=r.strength, ambiguity=r.ambiguity,
-                                    direct=r.direct),
+                                    direct=r.direct, source=r.source, confidence=r.model.get("confidence")),
     )
     return main(argv, triage=triage)
 

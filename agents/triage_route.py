@@ -1,4 +1,9 @@
-"""The triage route (Tier 2): parse every message, answer directly when triage is sure and a handler can."""
+"""The triage route (Tier 2): parse every message, answer directly when triage is sure and a handler can.
+
+A question triage asked in this conversation ("When should I remind you?") is answered first: when the message
+completes it, the waiting intent's handler gets the completed parse; otherwise the question is dropped and the
+message goes on as any other. "undo" takes back the user's last change.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,14 @@ from collections.abc import Awaitable, Callable, Mapping
 import structlog
 
 from agents.triage import AnswerContext, Triage, TriageResult, answer
+from agents.triage.followup import fill
 from bot.clock import Clock
 from bot.directory import Directory
 from bot.extensions import DirectHandler
 from bot.metrics import Metrics
+from bot.questions import Questions
 from bot.turn import Reply, Turn
+from bot.undo import UndoLog
 
 log = structlog.get_logger("thinklio.triage")
 
@@ -26,20 +34,23 @@ def observe_triage(metrics: Metrics) -> Callable[[TriageResult], None]:
     def on_parse(result: TriageResult) -> None:
         metrics.triage_intent.labels(result.intent).inc()
         log.info("triage", intent=result.intent, strength=result.strength, ambiguity=result.ambiguity,
-                 direct=result.direct)
+                 direct=result.direct, source=result.source, confidence=result.model.get("confidence"))
 
     return on_parse
 
 
 class TriageRoute:
     def __init__(self, triage: Triage, directory: Directory, clock: Clock, capabilities: Capabilities,
-                 *, min_strength: float, handlers: Mapping[str, DirectHandler] | None = None) -> None:
+                 *, min_strength: float, handlers: Mapping[str, DirectHandler] | None = None,
+                 questions: Questions | None = None, undo: UndoLog | None = None) -> None:
         self._triage = triage
         self._directory = directory
         self._clock = clock
         self._capabilities = capabilities
         self._min_strength = min_strength
         self._handlers = dict(handlers or {})
+        self._questions = questions
+        self._undo = undo
 
     async def __call__(self, turn: Turn) -> Reply | None:
         if turn.origin != "user":
@@ -48,7 +59,21 @@ class TriageRoute:
         now = self._clock.now()
         result = self._triage.parse(turn.text, now=now, tz=turn.timezone)
         turn.record("triage", result.intent, started=started,
-                    detail={"strength": result.strength, "ambiguity": result.ambiguity, "direct": result.direct})
+                    detail={"strength": result.strength, "ambiguity": result.ambiguity, "direct": result.direct,
+                            "source": result.source, "confidence": result.model.get("confidence")})
+        if self._questions is not None:
+            pending = await self._questions.pending(turn.conversation.id)
+            if pending is not None:
+                await self._questions.clear(turn.conversation.id)
+                filled = fill(pending, turn.text, result, self._triage, now=now, tz=turn.timezone)
+                waiting = self._handlers.get(pending.intent)
+                if filled is not None and waiting is not None:
+                    answered = await waiting(turn, filled)
+                    if answered is not None:
+                        return answered if isinstance(answered, Reply) else Reply(answered, tier="triage",
+                                                                                  intent=pending.intent)
+        if result.intent == "undo" and result.direct and self._undo is not None:
+            return Reply(await self._undo.undo(turn), tier="triage", intent="undo")
         zone = result.entities.get("timezone")
         if result.intent == "remember" and zone and result.strength >= self._min_strength:
             # The one fact the foundation keeps itself: the user's time zone, on their profile.

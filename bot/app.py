@@ -21,6 +21,7 @@ from bot.auth import ApiKeys
 from bot.budgets import Budgets
 from bot.clock import Clock, SystemClock
 from bot.commands import default_commands
+from bot.commands.basic import undo_command
 from bot.directory import Directory
 from bot.extensions import Extension, Kit
 from bot.gates import build_gates
@@ -28,12 +29,14 @@ from bot.http_api import install_routes
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.platform import PlatformState
+from bot.questions import Questions
 from bot.routes import AttachmentRoute, CommandRoute, Route
 from bot.services import ChannelAdapter, Services
 from bot.store.database import Database
 from bot.store.migrate import upgrade_async
 from bot.store.seed import seed_catalogue, seed_platform_state
 from bot.turn import Turn
+from bot.undo import UndoLog
 from bot.web import error_middleware
 from config.catalogue import CATALOGUE
 from config.settings import Settings
@@ -47,7 +50,8 @@ ChannelBuilder = Callable[[Services, web.Application], Sequence[ChannelAdapter]]
 TRIAGE_SKILLS = (
     ("time", "the time here or in a city ('what time is it in Tokyo?')"),
     ("date", "today's date, or the date in a few days ('what date is it in 4 days?')"),
-    ("time zone", "set yours: 'my time zone is Europe/Berlin'"),
+    ("time zone", "set yours: 'my time zone is Europe/Berlin' (or 'central time', or a city)"),
+    ("undo", "'undo' or /undo takes back your last change within a few minutes"),
 )
 
 
@@ -84,8 +88,11 @@ class App:
             directory=directory, metrics=metrics,
             profiles=Profiles(settings.llm_profiles, local_context_tokens=settings.llm_context_tokens,
                               answer_tokens=settings.llm_max_tokens, max_steps=settings.harness_max_steps))
+        self.questions = Questions(db, clock, ttl_seconds=settings.triage_question_ttl_seconds)
+        self.undo = UndoLog(db, clock, window_seconds=settings.undo_window_seconds)
+        self.services.commands.register(undo_command(self.undo))
         self.kit = Kit(services=self.services, tools=self.tools, commands=self.services.commands, web=self.web,
-                       model=self.model, skills=list(TRIAGE_SKILLS))
+                       model=self.model, questions=self.questions, undo=self.undo, skills=list(TRIAGE_SKILLS))
         for extension in default_extensions() if extensions is None else extensions:
             extension.install(self.kit)
         self._harness = self._build_harness()
@@ -121,13 +128,13 @@ class App:
             return [*kit.skills, *offered]
 
         triage = Triage(min_strength=s.settings.triage_min_strength, max_ambiguity=s.settings.triage_max_ambiguity,
-                        handled_intents=DIRECT_NOW | frozenset(kit.direct_handlers),
+                        handled_intents=DIRECT_NOW | frozenset(kit.direct_handlers) | {"undo"},
                         on_parse=observe_triage(s.metrics))
         return [
             CommandRoute(s.commands, s.directory, s.platform, capabilities),
             AttachmentRoute(kit.attachment_handlers),
             TriageRoute(triage, s.directory, s.clock, capabilities, min_strength=s.settings.triage_min_strength,
-                        handlers=kit.direct_handlers),
+                        handlers=kit.direct_handlers, questions=self.questions, undo=self.undo),
         ]
 
     async def _on_startup(self, _: web.Application) -> None:

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aiohttp import web
 
 from bot.commands import CommandRegistry
+from bot.questions import Questions
 from bot.turn import Reply, Turn
+from bot.undo import UndoLog
 
 if TYPE_CHECKING:
     from agents.model_calls import ModelCalls
@@ -42,6 +44,8 @@ class Kit:
     commands: CommandRegistry
     web: web.Application
     model: ModelCalls  # the language model, metered: for work an extension does with it (e.g. extraction)
+    questions: Questions  # ask for a missing slot; the next message answers it (bot/questions.py)
+    undo: UndoLog  # record how to take a change back; register how for your kinds (bot/undo.py)
     direct_handlers: dict[str, DirectHandler] = field(default_factory=dict)
     knowledge_hooks: list[KnowledgeHook] = field(default_factory=list)
     attachment_handlers: list[AttachmentHandler] = field(default_factory=list)

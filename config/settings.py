@@ -128,6 +128,11 @@ class Settings(BaseSettings):
     jobs_claim_lease_seconds: float = Field(300.0, gt=0)  # a claim older than this: its server died; retaken
     jobs_callback_timeout_seconds: float = Field(3600.0, gt=0)  # default wait for a callback
 
+    # Triage's follow-ups (issue 12): a question it asked ("When should I remind you?") waits this long for the
+    # answer; /undo takes back the last change within this window.
+    triage_question_ttl_seconds: float = Field(600.0, gt=0)
+    undo_window_seconds: float = Field(300.0, gt=0)
+
     @field_validator("admins", mode="before")
     @classmethod
     def _admins(cls, value: object) -> object:

@@ -8,10 +8,12 @@ import structlog
 
 from bot.clock import Clock
 from bot.extensions import Kit
+from bot.questions import Questions
+from bot.undo import UndoLog
 from jobs.callbacks import Callbacks
 from jobs.commands import build_commands
 from jobs.events import Events
-from jobs.handlers import direct_handlers
+from jobs.handlers import direct_handlers, undo_restorers
 from jobs.monitor import Monitor
 from jobs.reminders import Reminders
 from jobs.scheduler import Scheduler
@@ -23,7 +25,7 @@ log = structlog.get_logger("thinklio.jobs")
 
 SKILLS = (
     ("reminders", "'remind me to call mum at 6pm', 'every weekday at 9 remind me to stand up', 'show my reminders'"),
-    ("lists", "'add milk to my shopping list', 'what's on my todo list?', 'mark milk as done on my shopping list'"),
+    ("lists", "'add milk to my shopping list', 'what's on my list?', 'show me my lists', 'make a packing list'"),
 )
 
 
@@ -39,6 +41,8 @@ class JobsService:
     reminders: Reminders
     tasks: Tasks
     callbacks: Callbacks
+    questions: Questions | None = None
+    undo: UndoLog | None = None
 
     async def start(self) -> None:
         # A ready step: channels are up (due reminders can be delivered) and the app has already re-run the
@@ -59,7 +63,7 @@ class JobsService:
 class JobsExtension:
     name = "jobs"
     intents = frozenset({"reminder_set", "reminder_list", "task_add", "task_list", "task_done", "task_remove",
-                         "task_clear"})
+                         "task_clear", "list_create"})
 
     def install(self, kit: Kit) -> None:
         s = kit.services
@@ -71,8 +75,10 @@ class JobsExtension:
         scheduler.runner("reminder", reminders.fire)
         callbacks = Callbacks(store, scheduler, s)
         events.subscribe(callbacks.observe)
-        service = JobsService(s.clock, events, store, scheduler, reminders, Tasks(s.db, s.clock), callbacks)
+        service = JobsService(s.clock, events, store, scheduler, reminders, Tasks(s.db, s.clock, kit.undo), callbacks,
+                              kit.questions, kit.undo)
         kit.extras["jobs"] = service
+        undo_restorers(service)
         for intent, handler in direct_handlers(service).items():
             kit.answer(intent, handler)
         kit.tools.register(*build_tools(service))

@@ -76,7 +76,7 @@ class KnowledgeExtension:
         knowledge = Knowledge(s.db, s.clock, s.settings)
         self.knowledge = knowledge
         kit.extras["knowledge"] = knowledge
-        handlers = Handlers(knowledge, s.directory)
+        handlers = Handlers(knowledge, s.directory, kit.questions, kit.undo)
         kit.answer("remember", handlers.remember)
         kit.answer("recall", handlers.recall)
         kit.answer("forget", handlers.forget)

@@ -177,6 +177,19 @@ class FactStore:
 
         return await self._db.run(work)
 
+    async def restore(self, scopes: Scopes, fact_ids: Sequence[str], *, now: datetime) -> list[Fact]:
+        """Bring archived facts back (an /undo of a forget): active again, and queued for the index."""
+
+        def work(conn: Connection) -> list[Fact]:
+            rows = conn.execute(select(F).where(F.c.id.in_(list(fact_ids)), scopes.clause(F), F.c.archived == 1,
+                                                F.c.superseded_by.is_(None))).all()
+            if rows:
+                conn.execute(update(F).where(F.c.id.in_([r.id for r in rows])).values(
+                    archived=0, index_state="pending", updated_at=now))
+            return [_fact(row) for row in rows]
+
+        return await self._db.run(work)
+
     async def mark_user_for_purge(self, user_id: str) -> list[Partition]:
         """Queue every user-scoped fact of `user_id` (any account) for hard deletion; their partitions."""
 

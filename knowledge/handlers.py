@@ -13,6 +13,8 @@ from knowledge.index import Partition
 
 if TYPE_CHECKING:
     from agents.triage import TriageResult
+    from bot.questions import Questions
+    from bot.undo import UndoLog
     from knowledge.service import Knowledge
 
 # A near match is only acted on (forgotten, or given as an answer) when it is this close in meaning.
@@ -34,9 +36,14 @@ def _known_name(turn: Turn) -> str | None:
 
 
 class Handlers:
-    def __init__(self, knowledge: Knowledge, directory: Any) -> None:
+    def __init__(self, knowledge: Knowledge, directory: Any, questions: Questions | None = None,
+                 undo: UndoLog | None = None) -> None:
         self._k = knowledge
         self._directory = directory
+        self._questions = questions
+        self._undo = undo
+        if undo is not None:
+            undo.restorer("facts_forgotten", self._restore)
 
     async def remember(self, turn: Turn, result: TriageResult) -> str | None:
         entities = result.entities
@@ -95,23 +102,41 @@ class Handlers:
         return f"I don't know {_your(subject)} yet. Tell me with 'my {subject} is …'."
 
     async def forget(self, turn: Turn, result: TriageResult) -> str | None:
+        """Forget the facts stored under exactly this subject. A fact found only by meaning is never forgotten
+        on that guess: the user is asked to confirm which one."""
         subject = result.entities.get("subject")
         if not isinstance(subject, str) or not subject.strip():
             return None
         subject = normalise_subject(subject)
         own = own_partition(turn)
         mine = Scopes(own.account_id, (own,))
+        if result.entities.get("declined"):
+            return f"OK, I still know {_your(subject)}."
         facts = await self._k.facts.about(mine, subject)
         if not facts:
             hits = await self._k.search(mine, subject, limit=2, kinds=("fact",), min_score=FORGET_MIN_SCORE)
-            # Only an unambiguous near match: forgetting the wrong thing is worse than asking again.
-            if len(hits) == 1 and hits[0].fact is not None:
-                facts = [hits[0].fact]
-        if not facts:
+            if len(hits) == 1 and hits[0].fact is not None and self._questions is not None:
+                near = hits[0].fact
+                return await self._questions.ask(
+                    turn, "forget", "confirm", {"subject": near.subject},
+                    f"Do you mean {_your(near.subject)} ({near.value})? Say yes to forget it, or no to keep it.")
             return None if not result.direct else f"I don't have anything about {_your(subject)} to forget."
         await self._k.facts.archive(mine, [f.id for f in facts], now=self._k.clock.now())
         await self._k.sync()
-        return f"Done: I've forgotten {_your(facts[0].subject)}."
+        if self._undo is not None:
+            await self._undo.record(turn.user.id, "facts_forgotten", {"ids": [f.id for f in facts]},
+                                    f"forgot {_your(facts[0].subject)}")
+        values = ", ".join(f.value for f in facts[:3])
+        return f"Done: I've forgotten {_your(facts[0].subject)} (it was {values}). Say /undo to bring it back."
+
+    async def _restore(self, turn: Turn, payload: dict[str, Any]) -> str:
+        own = own_partition(turn)
+        restored = await self._k.facts.restore(Scopes(own.account_id, (own,)), list(payload.get("ids") or []),
+                                               now=self._k.clock.now())
+        await self._k.sync()
+        if not restored:
+            return "That fact has changed since; nothing to bring back."
+        return f"Undone: I know {_your(restored[0].subject)} again ({restored[0].value})."
 
 
 def _best(facts: list[Fact]) -> Fact:

@@ -21,9 +21,10 @@ async def test_lists_through_chat(settings: Settings) -> None:
             ("what's on my shopping list", "Your shopping list:\n1. milk\n2. eggs"),
             ("mark milk as done on my shopping list", "Done: milk, ticked off your shopping list."),
             ("what's on my shopping list", "Your shopping list:\n1. eggs\n(1 done)"),
-            ("remove bread from shopping list", "I can't find 'bread' on your shopping list."),
-            ("remove eggs from shopping list", "Removed eggs from your shopping list."),
-            ("clear my shopping list", "Cleared your shopping list (1 item removed)."),
+            ("remove bread from shopping list", "bread is not on your shopping list; nothing was changed."),
+            ("remove eggs from shopping list", "Removed eggs from your shopping list. Say /undo to put it back."),
+            ("clear my shopping list",
+             "Cleared your shopping list: removed milk (1 item). Say /undo to bring them back."),
             ("what's on my shopping list", "Your shopping list is empty."),
             ("show my todo list", "Your to-do list:\n1. call the plumber"),
         ]

@@ -59,7 +59,8 @@ async def test_supersede_and_forget(tmp_path: Path) -> None:
         assert (await say(app, "is joey my name")).reply == "No, your name is Sam, as far as I know."
         assert (await say(app, "my favourite colour is green")).tier == "triage"
         out = await say(app, "forget my favourite colour")
-        assert out.tier == "triage" and out.reply == "Done: I've forgotten your favourite colour.", out
+        assert out.tier == "triage", out
+        assert out.reply == "Done: I've forgotten your favourite colour (it was green). Say /undo to bring it back."
         assert (await say(app, "what is my favourite colour")).reply.startswith("I don't know your favourite colour")
         assert not any("green" in x for x in await search_texts(app, "favourite colour"))
 

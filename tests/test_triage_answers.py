@@ -33,13 +33,36 @@ def test_time_here(triage: Triage, ctx: AnswerContext) -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("what time is it in adelaide", "It's 00:30 on Wednesday, 11 March 2026 in Adelaide."),
-    ("what's the time in new york", "It's 10:00 on Tuesday, 10 March 2026 in New York."),
-    ("time in tokyo", "It's 23:00 on Tuesday, 10 March 2026 in Tokyo."),
+    ("what time is it in adelaide",
+     "It's 00:30 on Wednesday, 11 March 2026 in Adelaide, Australia (Australia/Adelaide)."),
+    ("what's the time in new york", "It's 10:00 on Tuesday, 10 March 2026 in New York (America/New_York)."),
+    ("time in tokyo", "It's 23:00 on Tuesday, 10 March 2026 in Tokyo, Japan (Asia/Tokyo)."),
     ("what time is it in florida", "It's 10:00 on Tuesday, 10 March 2026 in Florida (America/New_York)."),
 ])
 def test_time_elsewhere_names_the_place(triage: Triage, ctx: AnswerContext, text: str, expected: str) -> None:
     assert reply(triage, ctx, text) == expected
+
+
+def test_shared_names_go_to_the_most_populous_and_say_so(triage: Triage, ctx: AnswerContext) -> None:
+    assert reply(triage, ctx, "what time is it in paris") == \
+        "It's 15:00 on Tuesday, 10 March 2026 in Paris, France (Europe/Paris)."
+    assert reply(triage, ctx, "what time is it in paris texas") == \
+        "It's 09:00 on Tuesday, 10 March 2026 in Paris, TX (America/Chicago)."
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("what time is it in central time", "It's 09:00 on Tuesday, 10 March 2026 in Central Time (America/Chicago)."),
+    ("what's the time in mountain time", "It's 08:00 on Tuesday, 10 March 2026 in Mountain Time (America/Denver)."),
+    ("what time is it back home", "It's 15:00 (Europe/Berlin)."),
+    ("what time is it at home", "It's 15:00 (Europe/Berlin)."),
+])
+def test_zone_names_and_home(triage: Triage, ctx: AnswerContext, text: str, expected: str) -> None:
+    assert reply(triage, ctx, text) == expected
+
+
+def test_a_country_across_zones_gets_each(triage: Triage, ctx: AnswerContext) -> None:
+    text = reply(triage, ctx, "what time is it in the usa") or ""
+    assert text.startswith("United States has several time zones") and "America/Los_Angeles" in text
 
 
 def test_unresolved_place_gets_no_answer(triage: Triage, ctx: AnswerContext) -> None:

@@ -21,7 +21,9 @@ def test_jsonl_keeps_order_and_prints_only_json() -> None:
     assert code == 0
     rows = [json.loads(line) for line in out.splitlines()]
     assert [r["intent"] for r in rows] == ["greeting", "time", "reminder_set", "goodbye"]
-    assert all(list(r) == ["intent", "direct", "strength", "ambiguity", "entities"] for r in rows)
+    keys = ["intent", "direct", "strength", "ambiguity", "entities", "source", "model"]
+    assert all(list(r) == keys for r in rows)
+    assert all(0.0 <= r["model"]["confidence"] <= 1.0 for r in rows)  # the model's confidence, per message
     assert [r["direct"] for r in rows] == [True, True, False, True]
 
 
@@ -67,4 +69,5 @@ def test_positional_text() -> None:
     assert code == 0
     data = json.loads(out)
     assert data["intent"] == "time"
-    assert data["entities"] == {"place": "tokyo", "timezone": "Asia/Tokyo"}
+    assert data["entities"] == {"place": "tokyo", "timezone": "Asia/Tokyo", "place_name": "Tokyo, Japan"}
+    assert data["model"]["family"] == "time"

@@ -9,8 +9,8 @@ import pytest
 
 from agents.triage import INTENTS, Triage
 from agents.triage.normalise import normalise
-from agents.triage.places import resolve_place, validate_zone
 from agents.triage.when import duration_seconds
+from bot.places import default_gazetteer, valid_zone
 
 NOW = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)  # Tuesday; 15:00 in Berlin (CET, before the DST switch)
 TZ = ZoneInfo("Europe/Berlin")
@@ -86,12 +86,11 @@ def test_recurrence(triage: Triage, text: str, recurrence: dict[str, object], wh
     assert "remind" not in res.entities["text"]
 
 
-def test_reminder_without_time_is_not_direct_by_default(triage: Triage) -> None:
+def test_reminder_without_time_or_text_is_direct_and_leaves_the_slot_empty(triage: Triage) -> None:
     res = triage.parse("remind me to call bob", now=NOW, tz=TZ)
-    assert (res.intent, res.direct, res.entities) == ("reminder_set", False, {"text": "call bob"})
-    lenient = Triage(handled_intents=triage.handled_intents, reminder_needs_time=False)
-    assert lenient.parse("remind me to call bob", now=NOW, tz=TZ).direct
-    assert not lenient.parse("remind me to do something", now=NOW, tz=TZ).direct
+    assert (res.intent, res.direct, res.entities) == ("reminder_set", True, {"text": "call bob"})  # asks when
+    vague = triage.parse("remind me to do something", now=NOW, tz=TZ)
+    assert (vague.intent, vague.direct, vague.entities) == ("reminder_set", True, {"text": ""})  # asks what
 
 
 @pytest.mark.parametrize(("text", "place", "zone"), [
@@ -109,21 +108,32 @@ def test_reminder_without_time_is_not_direct_by_default(triage: Triage) -> None:
 def test_places(triage: Triage, text: str, place: str, zone: str) -> None:
     res = triage.parse(text, now=NOW, tz=TZ)
     assert res.intent == "time" and res.direct
-    assert res.entities == {"place": place, "timezone": zone}
+    assert res.entities["place"] == place and res.entities["timezone"] == zone
 
 
 @pytest.mark.parametrize(("place", "zone"), [
     ("glenwood springs, co", "America/Denver"), ("the central timezone", "America/Chicago"),
     ("hst timezone", "Pacific/Honolulu"), ("new york", "America/New_York"), ("russia", "Europe/Moscow"),
-    ("daniel boone national forest", None), ("my house", None), ("usa", None),
+    ("daniel boone national forest", None), ("my house", None), ("usa", "America/New_York"),
+    ("central time", "America/Chicago"), ("mountain", "America/Denver"), ("paris", "Europe/Paris"),
+    ("paris texas", "America/Chicago"), ("portland maine", "America/New_York"), ("bombay", "Asia/Kolkata"),
+    ("São Paulo", "America/Sao_Paulo"), ("ourense", "Europe/Madrid"), ("time", None), ("the morning", None),
 ])
-def test_resolve_place(place: str, zone: str | None) -> None:
-    assert resolve_place(place) == zone
+def test_gazetteer_zone(place: str, zone: str | None) -> None:
+    assert default_gazetteer().zone(place) == zone
 
 
-def test_validate_zone() -> None:
-    assert validate_zone("europe/berlin") == "Europe/Berlin"
-    assert validate_zone("Mars/Olympus") is None
+def test_gazetteer_names_the_choice_and_the_zones() -> None:
+    places = default_gazetteer()
+    paris = places.find("paris")
+    assert paris is not None and paris.name == "Paris, France"  # the more populous Paris
+    usa = places.find("the usa")
+    assert usa is not None and "America/Los_Angeles" in usa.zones  # several zones, none picked for the user
+
+
+def test_valid_zone() -> None:
+    assert valid_zone("europe/berlin") == "Europe/Berlin"
+    assert valid_zone("Mars/Olympus") is None
 
 
 @pytest.mark.parametrize(("text", "intent", "entities"), [
@@ -136,7 +146,13 @@ def test_validate_zone() -> None:
     ("clear my shopping list", "task_clear", {"list": "shopping"}),
     ("is milk on my shopping list", "task_list", {"list": "shopping", "query": "milk"}),
     ("what's on my to do list", "task_list", {"list": "todo"}),
-    ("mark pay rent as done", "task_done", {"list": "todo", "task": "pay rent"}),
+    ("mark pay rent as done", "task_done", {"task": "pay rent"}),
+    ("take the eggs off my list", "task_remove", {"task": "the eggs"}),
+    ("remove eggs from list", "task_remove", {"task": "eggs"}),
+    ("delete eggs from my shopping list", "task_remove", {"list": "shopping", "task": "eggs"}),
+    ("show me my lists", "task_list", {"all": True}),
+    ("what's on the list", "task_list", {}),
+    ("make a new list called packing", "list_create", {"list": "packing"}),
 ])
 def test_lists_and_tasks(triage: Triage, text: str, intent: str, entities: dict[str, str]) -> None:
     res = triage.parse(text, now=NOW, tz=TZ)

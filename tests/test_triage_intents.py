@@ -118,6 +118,18 @@ DIRECT_CASES = [
     ("what's on my to do list", "task_list"),
     ("read me my shopping list", "task_list"),
     ("what do I have to do today", "task_list"),
+    # a missing slot is asked for by the handler: still a direct answer
+    ("remind me to call bob", "reminder_set"),
+    ("set a reminder", "reminder_set"),
+    ("remind me later", "reminder_set"),
+    ("add to my list", "task_add"),
+    ("make a new list", "list_create"),
+    # lists as people speak of them
+    ("show me my lists", "task_list"),
+    ("what's on the list", "task_list"),
+    ("take the eggs off my list", "task_remove"),
+    ("create a packing list", "list_create"),
+    ("undo", "undo"),
 ]
 
 
@@ -138,9 +150,6 @@ NOT_DIRECT_CASES = [
     "what time is it in daniel boone national forest",
     "what time is it in narnia",
     "remind me what we discussed",
-    "remind me to call bob",
-    "set a reminder",
-    "remind me later",
     "I forgot my keys",
     "thanks but that's wrong",
     "thanks for nothing",
@@ -213,8 +222,8 @@ def test_intent_named_even_when_not_direct(triage_all: Triage, text: str, intent
 
 
 def test_thresholds_are_respected() -> None:
-    strict = Triage(min_strength=0.99, handled_intents=ALL)
-    loose = Triage(min_strength=0.5, max_ambiguity=0.6, handled_intents=ALL)
+    strict = Triage(min_strength=0.99, handled_intents=ALL, use_model=False)
+    loose = Triage(min_strength=0.5, max_ambiguity=0.6, handled_intents=ALL, use_model=False)
     assert not parse(strict, "what time is it").direct
     assert parse(loose, "what time is it").direct
 
@@ -235,7 +244,8 @@ def test_on_parse_called_once_per_parse() -> None:
 def test_result_shape_and_rounding(triage_all: Triage) -> None:
     res = parse(triage_all, "what time is it in adelaide")
     d = res.to_dict()
-    assert list(d) == ["intent", "direct", "strength", "ambiguity", "entities"]
+    assert list(d) == ["intent", "direct", "strength", "ambiguity", "entities", "source", "model"]
+    assert d["source"] == "rules" and 0.0 <= d["model"]["confidence"] <= 1.0
     assert res.intent in INTENTS
     assert 0.0 <= res.strength <= 1.0 and 0.0 <= res.ambiguity <= 1.0
     assert round(res.strength, 3) == res.strength

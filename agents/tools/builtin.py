@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from agents.tools.registry import Tool, ToolContext, tool
-from bot.commands.basic import resolve_zone
+from bot.places import default_gazetteer
 
 
 @tool(trust="read")
@@ -15,7 +15,7 @@ async def current_time(ctx: ToolContext, timezone: str | None = None) -> str:
     Args:
         timezone: an IANA time zone such as Europe/Berlin or a city such as Tokyo; the user's own when omitted.
     """
-    zone = ctx.turn.timezone if not timezone else resolve_zone(timezone)
+    zone = ctx.turn.timezone if not timezone else default_gazetteer().zone(timezone)
     if zone is None:
         return f"unknown time zone {timezone!r}; use an IANA name such as Europe/Berlin"
     tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .parser import TriageResult
+from .common import TriageResult
 
 
 @dataclass
@@ -27,24 +27,31 @@ def _long_date(day: date) -> str:
 
 
 def _place_label(place: str, zone: str) -> str:
+    """The place as the gazetteer names it, and the zone it chose (a name may be shared: Paris, Texas)."""
     label = " ".join(w.capitalize() if w.islower() else w for w in place.split())
-    return label if label.lower().replace(" ", "_") in zone.lower() else f"{label} ({zone})"
+    return label if label == zone else f"{label} ({zone})"
 
 
 def _answer_time(result: TriageResult, ctx: AnswerContext) -> str | None:
-    zone_name = result.entities.get("timezone")
-    if result.entities.get("place") and not zone_name:
+    e = result.entities
+    zone_name = e.get("timezone")
+    if e.get("place") and not zone_name:
         return None  # a place we could not resolve: never answer with the user's own time
-    if zone_name:
-        try:
-            zone = ZoneInfo(str(zone_name))
-        except (ZoneInfoNotFoundError, ValueError):
-            return None
-        local = ctx.now.astimezone(zone)
-        label = _place_label(str(result.entities.get("place") or zone_name), str(zone_name))
-        return f"It's {_clock(local)} on {_long_date(local.date())} in {label}."
-    local = ctx.now.astimezone(ctx.tz)
-    return f"It's {_clock(local)} ({ctx.tz.key})."
+    if not zone_name:
+        local = ctx.now.astimezone(ctx.tz)
+        return f"It's {_clock(local)} ({ctx.tz.key})."
+    place = str(e.get("place_name") or e.get("place") or zone_name)
+    try:
+        zones = [ZoneInfo(str(z)) for z in (e.get("timezones") or [zone_name])]
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    times = {(ctx.now.astimezone(z).strftime("%H:%M %A")): z for z in zones}
+    if len(times) > 1:  # a country or state across zones: each of its main ones
+        parts = [f"{_clock(ctx.now.astimezone(z))} in {z.key}" for z in times.values()]
+        return f"{place} has several time zones: it's " + ", ".join(parts) + "."
+    local = ctx.now.astimezone(zones[0])
+    label = _place_label(place, zones[0].key)
+    return f"It's {_clock(local)} on {_long_date(local.date())} in {label}."
 
 
 def _answer_date(result: TriageResult, ctx: AnswerContext) -> str:

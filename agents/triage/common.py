@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -36,6 +37,34 @@ class Candidate:
     entities: dict[str, Any] = field(default_factory=dict)
     answerable: bool = True   # False when the handler would lack something it needs (a place, a time)
     full: bool = True         # the match explains the whole message
+
+
+@dataclass(frozen=True, slots=True)
+class TriageResult:
+    intent: str
+    direct: bool
+    strength: float
+    ambiguity: float
+    entities: dict[str, Any] = field(default_factory=dict)
+    source: str = "rules"  # what decided: "rules" (the model agreeing), or "model" (with the slot parser's entities)
+    model: dict[str, Any] = field(default_factory=dict)  # the model's vote: family, label, confidence
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"intent": self.intent, "direct": self.direct, "strength": self.strength,
+                "ambiguity": self.ambiguity, "entities": self.entities, "source": self.source, "model": self.model}
+
+
+@dataclass(slots=True)
+class Analysis:
+    """What the rules made of one message: their own verdict, their best candidate, and the texts the slot
+    parsers read. Computed once; the decision with the model's vote is a cheap function of it."""
+
+    rules: TriageResult
+    best: Candidate | None
+    core: str = ""
+    cased_core: str = ""
+    text: str = ""
+    now: datetime | None = None  # in the user's zone
 
 
 # Openers and sign-offs that carry no intent. Stripped repeatedly so "ok so hey ai, ..." works.

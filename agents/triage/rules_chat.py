@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from bot.places import Gazetteer
+
 from .common import FULL, STRONG, WEAK, Candidate, unwrap_ask
 from .lexicon import NUM_WORD_RX, word_number
-from .places import resolve_place
 
 _NOW = r"(?: (?:now|right now|currently|exactly|at the moment|presently|at present|please|today))*"
 _PLACE = r"(?P<place>[a-z][a-z' .,/_-]{1,48}?)"
@@ -243,26 +244,31 @@ _BYE_HINT = re.compile(r"\b(?:good ?bye|bye)\b")
 _THANK_HINT = re.compile(r"\bthank")
 
 
-def _place_candidate(m: re.Match[str], intent_strength: float) -> Candidate:
+# "the time at home", "back home": the user's own zone.
+_HOME = re.compile(r"(?:back )?home|here|my (?:place|location|city|home|time ?zone|area)|where i am|local")
+
+
+def _place_candidate(m: re.Match[str], intent_strength: float, places: Gazetteer) -> Candidate:
     gd = m.groupdict()
     place = (gd.get("place") or gd.get("abbr") or gd.get("abbr2") or gd.get("abbr3") or "").strip()
     if not place:
         return Candidate("time", intent_strength)
-    zone = resolve_place(place)
+    if _HOME.fullmatch(place):
+        return Candidate("time", intent_strength, {"home": True})
+    found = places.find(place)
     ents: dict[str, object] = {"place": place}
-    if zone is None:
+    if found is None:
         return Candidate("time", intent_strength - 0.1, ents, answerable=False)
-    ents["timezone"] = zone
-    return Candidate("time", intent_strength, ents)
+    return Candidate("time", intent_strength, {**ents, **found.entities()})
 
 
-def match_time(core: str) -> Candidate | None:
+def match_time(core: str, places: Gazetteer) -> Candidate | None:
     q = _TIME_LEAD.sub("", unwrap_ask(core))
     for i, rx in enumerate(_TIME_FULL):
         for text in dict.fromkeys((q, core)):
             m = rx.fullmatch(text)
             if m:
-                return _place_candidate(m, FULL if i < 3 or i == 5 else STRONG)
+                return _place_candidate(m, FULL if i < 3 or i == 5 else STRONG, places)
     if _TIME_OTHER.search(q):
         return Candidate("time", WEAK, answerable=False, full=False)
     if _TIME_HINT.search(q):
@@ -270,7 +276,9 @@ def match_time(core: str) -> Candidate | None:
     return None
 
 
-def match_date(core: str) -> Candidate | None:
+def date_offset(core: str) -> tuple[int, str, bool]:
+    """Days from today a date question asks about ("in 4 days" -> 4), the question without that phrase, and
+    whether the question names something other than a plain day (an election, a deadline)."""
     q = _TIME_LEAD.sub("", unwrap_ask(core))
     offset = 0
     m = _OFFSET.search(q)
@@ -286,14 +294,20 @@ def match_date(core: str) -> Candidate | None:
             offset = (n or 0) * (7 if m["u"].startswith("week") else 1)
         q = " ".join((q[: m.start()] + " " + q[m.end():]).replace("'s", "").split())
         q = _BARE_DATE_Q.sub("what date is it", q)
-    if _DATE_BAD.search(q) or not q:
+    return offset, q, bool(_DATE_BAD.search(q)) or not q
+
+
+def match_date(core: str) -> Candidate | None:
+    offset, q, bad = date_offset(core)
+    if bad:
         return None
+    moved = q != _TIME_LEAD.sub("", unwrap_ask(core))
     if _WEEKDAY_Q.fullmatch(q):
         return Candidate("date", STRONG, {"offset_days": offset})
     for i, rx in enumerate(_DATE_FULL):
         if rx.fullmatch(q):
             strength = FULL if i == 0 else STRONG
-            if i == 1 and (m is None and q in ("day", "month", "year", "weekday")):
+            if i == 1 and (not moved and q in ("day", "month", "year", "weekday")):
                 strength = WEAK
             return Candidate("date", strength, {"offset_days": offset})
     if _DATE_HINT.search(q):
@@ -335,3 +349,12 @@ def match_help(core: str) -> Candidate | None:
         if _HELP.fullmatch(t):
             return Candidate("help", FULL)
     return None
+
+
+def asks_about_other_time(q: str) -> bool:
+    """"what time does the pharmacy close", "what time zone": a time question that is not the clock's."""
+    return bool(_TIME_OTHER.search(q))
+
+
+def asks_wellbeing(text: str) -> bool:
+    return bool(_WELLBEING.search(text))

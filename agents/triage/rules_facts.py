@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from bot.places import Gazetteer, valid_zone
+
 from .common import FULL, STRONG, WEAK, Candidate, alternatives, full_match, unwrap_ask, word_set
-from .places import validate_zone
 
 # Words that cannot be a name: "call me later", "call me a taxi", "my name is what".
 _NOT_NAME = word_set(
@@ -68,9 +69,11 @@ _NOT_NAME_I_AM = word_set(
     "almost about always never currently at with from for into over under"
 )
 _ADJ_SUFFIX = re.compile(r"(?:ed|ing|ful|less|ous|ive|able|ible|ical|ish|ness|ment|est|er|ly|ic)$")
-_ZONE_FACT = re.compile(r"(?:my (?:time ?zone|tz) is|i am in the|i am in|set my time ?zone to|"
-                        r"i live in the|change my time ?zone to) (?P<value>[a-z][a-z0-9/_+-]*)(?: (?:time ?z"
-                        r"one|time))?")
+# "my time zone is central", "set my time zone to Paris": any place the gazetteer knows. "i am in X" only
+# with a zone's own name: "i am in london" may be a trip, not a move.
+_ZONE_FACT = re.compile(r"(?:my (?:time ?zone|tz) is|set my time ?zone to|change my time ?zone to|"
+                        r"(?P<loose>i am in the|i am in|i live in the)) (?P<value>[a-z][a-z0-9/_+.-]*(?: [a-z]+){0,3}?)"
+                        r"(?: (?:time ?zone|time))?")
 _REMEMBER = re.compile(
     r"(?:please )?(?:remember|note|memorize|keep in mind|do not forget|make a note|take note|store|save)"
     r"(?: (?:this|that))?:? (?:that )?(?P<fact>.+)"
@@ -149,7 +152,7 @@ def _clean_name(value: str) -> str | None:
     return value
 
 
-def match_facts(core: str, cased: str) -> Candidate | None:
+def match_facts(core: str, cased: str, places: Gazetteer) -> Candidate | None:
     q = unwrap_ask(core)
     m = _NAME_CHECK.fullmatch(q)
     if m:
@@ -180,7 +183,7 @@ def match_facts(core: str, cased: str) -> Candidate | None:
         return Candidate("remember", STRONG, {"subject": "name", "value": _clean_name(value) or value})
     m = _ZONE_FACT.fullmatch(core)
     if m:
-        zone = validate_zone(m["value"])
+        zone = valid_zone(m["value"]) if m["loose"] else places.zone(m["value"])
         offset = len(cased) - len(core)
         raw = cased[m.start("value") + offset: m.end("value") + offset] if offset >= 0 else m["value"]
         ents: dict[str, object] = {"subject": "time zone", "value": raw}
@@ -227,4 +230,32 @@ def match_memory(core: str, cased: str) -> Candidate | None:
         known = subject in _SAFE_SUBJECTS or bool(_TOLD_YOU.search(core))
         return Candidate("forget", STRONG if known else WEAK, {"subject": subject},
                          answerable=known, full=known)
+    return None
+
+
+# Looser name phrasings, read only after the model voted for a change of name: "Robin is my name these days",
+# "stop calling me Bob, I am Rob", "switch my name to Kim".
+_NAME_LOOSE = (
+    re.compile(r"(?:^|\b(?:but|now|actually|so)\b )(?P<value>[a-z]+) (?:is|should be|will be) (?:my|the) (?:new |"
+               r"preferred |real |actual )?(?:name|nickname)\b"),
+    re.compile(r"\b(?:call|address|refer to) me(?: as| by)?(?: the name)? (?P<value>[a-z]+)(?: (?:now|instead|from "
+               r"now on|please|going forward|these days))*$"),
+    re.compile(r"\bname (?:to|is|as|is now|should be) (?P<value>[a-z]+)(?: (?:now|instead|from now on|please|"
+               r"going forward|these days))*$"),
+    re.compile(r"\bi am (?P<value>[a-z]+)(?: (?:now|instead|from now on|these days))*$"),
+)
+
+
+def name_value(core: str, cased: str) -> str | None:
+    """The new name in a message the model took for a change of name, or None when none is clear."""
+    offset = len(cased) - len(core)
+    for rx in _NAME_LOOSE:
+        m = rx.search(core)
+        if m is None:
+            continue
+        raw = cased[m.start("value") + offset: m.end("value") + offset] if offset >= 0 else m["value"]
+        low = raw.lower()
+        if low in _NOT_NAME_I_AM or (rx is _NAME_LOOSE[3] and _ADJ_SUFFIX.search(low)) or len(low) < 2:
+            return None
+        return _clean_name(raw)
     return None

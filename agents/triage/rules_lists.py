@@ -64,9 +64,12 @@ _REMIND_CHECK = re.compile(
     r"(?:is there|do i have|did i (?:set|set up|request|add|make|create)) (?:a |any )?reminders? (?:set )?"
     r"(?:for|to|about|that) (?P<q2>.+?)(?: on my list)?|check my reminders (?:for|to see if) (?P<q3>.+)"
 )
-_LIST_NAME = r"(?P<list>todo|shopping|grocery|groceries|[a-z]+(?: [a-z]+)?)"
-_LIST_REF = (rf"(?:my |the |our )?(?:{_LIST_NAME} list|list of (?P<list2>things to do|tasks|chores|todos?)|(?"
-             rf"P<list3>todo|tasks|chores)(?: list)?)")
+# A list is "my list", "the shopping list", "my packing list", "the list of chores". Its name is a word or two
+# that are never a verb, a preposition or an article (checked in _list_name): "remove eggs from list" must not
+# read as clearing a list called "eggs from".
+_LIST_NAME = r"(?P<list>[a-z]+(?: [a-z]+)?)"
+_LIST_REF = (rf"(?:(?:my|the|our|this|that) )?(?:{_LIST_NAME} )?list|(?:(?:my|the|our) )?(?:list of (?P<list2>things "
+             rf"to do|tasks|chores|todos?)|(?P<list3>todo|tasks|chores)(?: list)?)")
 _TASK_LIST = alternatives(
     rf"(?:what|which) (?:items |things |tasks )?(?:is|are) (?:on|in) {_LIST_REF}(?: (?:today|for today|right"
     rf" now|now))*",
@@ -88,31 +91,40 @@ _TASK_LIST = alternatives(
 )
 _TASK_CHECK = alternatives(rf"(?:is|are|do i have|did i (?:put|add)|have i (?:put|added)) (?P<task>.+?) "
                          rf"(?:already )?(?:on|in|to) {_LIST_REF}(?: (?:today|right now|already))*")
+_PLEASE = r"(?:(?:can|could|would|will) you |please |i (?:need|want) (?:you )?to |go ahead and |you can |can i )*"
 _TASK_ADD = alternatives(
-    r"(?:(?:can|could|would|will) you |please |i (?:need|want) (?:you )?to |go ahead and |can i )*"
-    r"(?:add|put|write|stick|place|include|jot down|note down|save|append) (?P<task>.+?) (?:to|on|onto|in|in"
-    r"to) "
-    rf"{_LIST_REF}",
+    rf"{_PLEASE}(?:add|put|write|stick|place|include|jot down|note down|save|append) (?P<task>.+?) (?:to|on|onto|"
+    rf"in|into) {_LIST_REF}",
     rf"{_LIST_REF} add (?P<task>.+)",
 )
+# "add to my list", "put something on the shopping list": the item is asked for.
+_TASK_ADD_NOTHING = alternatives(
+    rf"{_PLEASE}(?:add|put) (?:(?:something|an item|items|a thing|things|stuff) )?(?:to|on|onto|in|into) {_LIST_REF}")
 _TASK_REMOVE = alternatives(
-    rf"(?:(?:can|could|would|will) you |please |i (?:need|want) (?:you )?to |go ahead and |you can )*"
-    rf"(?:remove|delete|take|erase|drop|scratch|strike) (?P<task>.+?) (?:off|from|off of) {_LIST_REF}"
+    rf"{_PLEASE}(?:remove|delete|take|erase|drop|scratch|strike|cross) (?P<task>.+?) (?:off|from|off of|out of) "
+    rf"{_LIST_REF}"
 )
 _TASK_DONE = alternatives(
-    r"(?:(?:can|could|would|will) you |please |go ahead and )*(?:mark|check|tick|cross) (?P<task>.+?) "
-    rf"(?:as )?(?:done|complete|completed|finished|off)(?: (?:on|from) {_LIST_REF})?",
+    rf"{_PLEASE}(?:mark|check|tick) (?P<task>.+?) (?:as )?(?:done|complete|completed|finished|off)(?: (?:on|from) "
+    rf"{_LIST_REF})?",
+    rf"{_PLEASE}cross (?P<task>.+?) (?:as )?(?:done|complete|completed|finished)(?: (?:on|from) {_LIST_REF})?",
     rf"i (?:have )?(?:finished|completed|done) (?P<task>.+?) (?:on|from) {_LIST_REF}",
 )
 _TASK_CLEAR = alternatives(
-    r"(?:(?:can|could|would|will) you |please |i (?:need|want) (?:you )?to |go ahead and )*"
-    r"(?:clear|empty|wipe|blank out|reset|erase|delete|remove)(?: out)? (?:all (?:items |tasks |of |the item"
-    r"s )?"
-    rf"(?:on |in |from )?|everything (?:on |in |from )?|all the (?:items|tasks) (?:on |in |from ))?"
-    rf"{_LIST_REF}"
-    r"(?: (?:out|completely))?",
+    rf"{_PLEASE}(?:clear|empty|wipe|blank out|reset|erase|delete|remove)(?: out)? (?:all (?:items |tasks |of |the "
+    rf"items )?(?:on |in |from )?|all the (?:items|tasks) (?:on |in |from ))?{_LIST_REF}(?: (?:out|completely))?",
     rf"make {_LIST_REF} (?:blank|empty)",
 )
+_LIST_CREATE = alternatives(
+    rf"{_PLEASE}(?:make|create|start|begin|set up|open)(?: me)? (?:a |an |another )?(?:new )?(?:(?P<list>[a-z]+(?: "
+    rf"[a-z]+)?) )?list(?: (?:called|named|for|titled) (?P<name>[a-z]+(?: [a-z]+)?))?(?: (?:for me|please))?",
+    r"(?:i (?:need|want|would like) )(?:a |another )?(?:new )?(?:(?P<list>[a-z]+(?: [a-z]+)?) )?list(?: (?:called|"
+    r"named|for|titled) (?P<name>[a-z]+(?: [a-z]+)?))?",
+)
+_ALL_LISTS = re.compile(
+    r"(?:(?:show|tell|give|read|list)(?: me)? )?(?:all )?(?:of )?(?:my|the|our) lists|what lists (?:do i have|have i "
+    r"got|are there|have i made|did i make)|(?:which|what) lists do i have|how many lists do i have|"
+    r"(?:what|which) (?:are )?(?:all )?(?:my|the) lists")
 _BUY_Q = re.compile(r"\bneed to (?:buy|get|pick up)\b")
 _COMPOUND = re.compile(r"\b(?:and|then) (?:add|remove|delete|put|take|erase|cross|mark|also)\b|\binstead\b|"
                        r"\bif not\b|\beverything\b|\border\b|^(?:\w+ )*?(?:add|put) (?:in|on|to|for|from) ")
@@ -120,21 +132,45 @@ _LIST_ALIASES = {"to do": "todo", "todos": "todo", "things to do": "todo", "task
                  "chores": "todo", "chore": "todo", "groceries": "shopping", "grocery": "shopping",
                  "things i have to do": "todo", "errand": "todo", "errands": "todo"}
 _BAD_LIST = word_set(
-    "my the our a this that your his her their reminder reminders reminder's calendar order playlist "
-    "play reading wish bucket mailing contact contacts black guest wait waiting song music friend "
-    "friends email "
+    "reminder reminders reminder's calendar order playlist play reading wish bucket mailing contact contacts black "
+    "guest wait waiting song songs music friend friends email spotify netflix watch movie movies video videos "
+    "podcast podcasts track tracks album"
 )
+# Never part of a list's name: articles, prepositions, and the verbs that act on lists.
+_NOT_NAME = word_set(
+    "a an the my our your his her their this that these those it them to from off of on onto into in out at for "
+    "with by and or add put remove delete take erase drop clear empty wipe make create start new show read see tell "
+    "what is are list lists item items everything all mark tick cross check done finished get buy called named"
+)
+_MEDIA = re.compile(r"(?:song|songs|playlist|play list|spotify|album|track|tracks|music|podcast|video|movie|"
+                    r"netflix|youtube)\b")
 
 
 _REMIND_HINT = re.compile(r"\bremind(?:er)?s?\b")
 _LIST_HINT = re.compile(r"\b(?:todo|to do list|shopping list)\b")
 
 
-def _list_name(m: re.Match[str]) -> str | None:
+def _list_name(m: re.Match[str], group: str = "list") -> str | None:
+    """The list's key ("" for "my list": the default or only one), or None when the words cannot be a name."""
     gd = m.groupdict()
-    raw = gd.get("list") or gd.get("list2") or gd.get("list3") or "todo"
+    raw = gd.get(group) or gd.get("list2") or gd.get("list3") or ""
     name = _LIST_ALIASES.get(raw, raw)
-    return None if name in _BAD_LIST or any(w in _BAD_LIST for w in name.split()) else name
+    words = name.split()
+    if any(w in _BAD_LIST or w in _NOT_NAME for w in words):
+        return None
+    return name
+
+
+def list_reference(core: str) -> str | bool | None:
+    """The list a message names ("" for the default), None when it names none, False for one we do not keep."""
+    if _MEDIA.search(core):
+        return False
+    for m in re.finditer(rf"\b(?:{_LIST_REF})\b", core):
+        name = _list_name(m)
+        if name is not None:
+            return name
+        return False
+    return None
 
 
 def match_reminders(core: str, cased: str) -> Candidate | None:
@@ -168,29 +204,64 @@ def match_reminders(core: str, cased: str) -> Candidate | None:
 def match_tasks(core: str, cased: str) -> Candidate | None:
     q = unwrap_ask(core)
     offset = len(cased) - len(core)
+
     def span(m: re.Match[str], g: str) -> str:
         return (cased[m.start(g) + offset: m.end(g) + offset] if offset >= 0 else m[g]).strip(" .,!\"")
+
+    if _MEDIA.search(core):
+        return None  # "add this song to my playlist": not one of our lists
+    if _ALL_LISTS.fullmatch(q) or _ALL_LISTS.fullmatch(core):
+        return Candidate("task_list", FULL, {"all": True})
+    m = full_match(_LIST_CREATE, core)
+    if m:
+        name = _list_name(m, "name") if m["name"] else _list_name(m)
+        ok = name is not None
+        return Candidate("list_create", FULL if ok else WEAK, {"list": name} if name else {}, answerable=ok, full=ok)
+    m = full_match(_TASK_ADD_NOTHING, core)
+    if m:
+        name = _list_name(m)
+        ok = name is not None
+        return Candidate("task_add", FULL if ok else WEAK, {"list": name, "task": ""} if name else {},
+                         answerable=ok, full=ok)
     compound = bool(_COMPOUND.search(core))
+    weak: Candidate | None = None
     for rx, intent in ((_TASK_CLEAR, "task_clear"), (_TASK_ADD, "task_add"), (_TASK_REMOVE, "task_remove"),
                        (_TASK_DONE, "task_done")):
         m = full_match(rx, core)
-        if m:
-            name = _list_name(m)
-            ents: dict[str, object] = {"list": name or "todo"}
-            if m.groupdict().get("task"):
-                ents["task"] = span(m, "task")
-            ok = name is not None and not compound and (intent == "task_clear" or bool(ents.get("task")))
-            return Candidate(intent, FULL if ok else WEAK, ents, answerable=ok, full=ok)
+        if m is None:
+            continue
+        name = _list_name(m)
+        ents: dict[str, object] = {"list": name} if name else {}
+        if m.groupdict().get("task"):
+            ents["task"] = span(m, "task")
+        ok = name is not None and not compound and (intent == "task_clear" or bool(ents.get("task")))
+        if ok:
+            return Candidate(intent, FULL, ents)
+        # A reading that fails (a list "called" "eggs from") must not hide the next: "delete eggs from list".
+        weak = weak or Candidate(intent, WEAK, ents, answerable=False, full=False)
+    if weak is not None:
+        return weak
     m = full_match(_TASK_CHECK, q)
     if m:
         name = _list_name(m)
         if name is not None and not compound:
-            return Candidate("task_list", STRONG, {"list": name, "query": span(m, "task")})
+            return Candidate("task_list", STRONG, {**({"list": name} if name else {}), "query": span(m, "task")})
     m = full_match(_TASK_LIST, q) or full_match(_TASK_LIST, core)
     if m:
         name = "shopping" if _BUY_Q.search(q) else _list_name(m)
         if name is not None:
-            return Candidate("task_list", FULL, {"list": name})
+            return Candidate("task_list", FULL, {"list": name} if name else {})
     if _LIST_HINT.search(core):
         return Candidate("task_list", WEAK, answerable=False, full=False)
     return None
+
+
+def valid_list_name(text: str) -> str | None:
+    """A list name typed on its own ("packing", "the groceries list"), or None when it cannot be one."""
+    words = [w for w in text.lower().split() if w not in ("the", "my", "a", "an", "list", "called", "named")]
+    if not 1 <= len(words) <= 2:
+        return None
+    name = _LIST_ALIASES.get(" ".join(words), " ".join(words))
+    if any(w in _BAD_LIST or w in _NOT_NAME or not w.isalpha() for w in name.split()):
+        return None
+    return name

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from functools import cache
-from zoneinfo import available_timezones
-
 from bot.commands.registry import Command, CommandContext, CommandError
+from bot.places import default_gazetteer
+from bot.undo import UndoLog
 
 
 async def help_command(ctx: CommandContext) -> str:
@@ -41,28 +40,13 @@ async def whoami_command(ctx: CommandContext) -> str:
     return "\n".join(lines)
 
 
-@cache
-def _zones_by_name() -> dict[str, str]:
-    """Lower-case full names and city parts -> IANA names (reading the zone database is slow: once)."""
-    names: dict[str, str] = {}
-    for zone in sorted(available_timezones()):
-        names.setdefault(zone.lower().rsplit("/", 1)[-1], zone)
-    for zone in available_timezones():
-        names[zone.lower()] = zone
-    return names
-
-
-def resolve_zone(name: str) -> str | None:
-    """An IANA zone name, matched without regard to case or spaces (`europe/berlin`, `new york`)."""
-    return _zones_by_name().get(name.strip().replace(" ", "_").lower())
-
-
 async def timezone_command(ctx: CommandContext) -> str:
     if not ctx.args:
         return f"Your time zone is {ctx.turn.timezone.key}. Change it with /timezone Europe/Berlin."
-    zone = resolve_zone(ctx.args)
+    zone = default_gazetteer().zone(ctx.args)  # a zone's name, a city, a region or a country
     if zone is None:
-        raise CommandError(f"I don't know the time zone {ctx.args!r}. Use an IANA name such as Europe/Berlin.")
+        raise CommandError(f"I don't know the time zone {ctx.args!r}. Use an IANA name such as Europe/Berlin, "
+                           "or a city.")
     await ctx.directory.update_user(ctx.turn.user.id, timezone=zone)
     return f"Done: your time zone is now {zone}."
 
@@ -73,3 +57,10 @@ BASIC_COMMANDS = (
     Command("whoami", "who you are to me", whoami_command),
     Command("timezone", "show or set your time zone", timezone_command, usage="[Area/City]"),
 )
+
+
+def undo_command(undo: UndoLog) -> Command:
+    async def run(ctx: CommandContext) -> str:
+        return await undo.undo(ctx.turn)
+
+    return Command("undo", "take back your last change (a few minutes)", run)

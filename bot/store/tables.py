@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Float,
+    ForeignKey,
     Index,
     Integer,
     String,
@@ -360,4 +361,39 @@ task = Table(
     created_column(),
     Column("done_at", UTCDateTime(), nullable=True),
     Index("ix_task_user_id_list_name", "user_id", "list_name"),
+)
+
+# Lists a user made before putting anything on them ("make a packing list"); items live in `task`.
+task_list = Table(
+    "task_list",
+    metadata,
+    id_column(),
+    fk_column("user_id", "user_profile", index=False),
+    Column("list_name", String(64), nullable=False),
+    created_column(),
+    UniqueConstraint("user_id", "list_name"),
+)
+
+# A question triage asked and is waiting for the answer to ("When should I remind you?"), one per conversation.
+pending_question = Table(
+    "pending_question",
+    metadata,
+    Column("conversation_id", String(40), ForeignKey("conversation.id"), primary_key=True),
+    fk_column("user_id", "user_profile", index=False),
+    Column("intent", String(32), nullable=False),
+    Column("slot", String(32), nullable=False),  # when | text | task | list | confirm
+    Column("entities", JSON, nullable=False, default=dict),
+    Column("asked_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+# The last change a user can take back with /undo, one per user: what to restore, and what to say.
+undo_entry = Table(
+    "undo_entry",
+    metadata,
+    Column("user_id", String(40), ForeignKey("user_profile.id"), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("payload", JSON, nullable=False, default=dict),
+    Column("summary", String(500), nullable=False),
+    created_column(),
 )
