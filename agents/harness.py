@@ -179,8 +179,8 @@ class Harness:
             missing = ungrounded(value, said)
             if not missing:
                 continue
-            if any(value.strip() and value.strip().casefold() in seen.casefold() for seen in outputs.values()):
-                source = "it came from a tool result, not from the user"
+            if len(ungrounded(" ".join(missing), outputs.values())) <= len(missing) // 2:
+                source = "it came from a tool result, not from the user"  # mostly: ids and scores differ
             else:
                 source = f"the user did not say {', '.join(repr(w) for w in missing[:5])}"
             return (f"refused: {name}={value[:80]!r} is not in the user's words ({source}). Use the user's own "

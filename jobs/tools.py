@@ -9,6 +9,7 @@ from agents.tools import Tool, ToolContext
 from agents.tools.registry import tool_from_function
 from agents.triage import Triage
 from jobs.handlers import cancel_reminder, list_reminders, set_reminder
+from jobs.tasks import CONFIRM_CLEAR_OVER, list_title
 
 if TYPE_CHECKING:
     from jobs.extension import JobsService
@@ -125,7 +126,14 @@ def build_tools(service: JobsService) -> tuple[Tool, ...]:
         Args:
             list_name: the list to empty.
         """
-        return await tasks.clear(ctx.turn.user.id, list_name)
+        user = ctx.turn.user.id
+        key = await tasks.resolve(user, list_name)
+        count = await tasks.open_count(user, key)
+        if count > CONFIRM_CLEAR_OVER:
+            # A long list is cleared only when the user says so in chat, where triage asks to confirm first.
+            return (f"error: not cleared: the {list_title(key)} has {count} items. Ask the user to send "
+                    f"'clear my {key} list' themselves if they really want it emptied.")
+        return await tasks.clear(user, list_name)
 
     trust = dict(PERMISSIONS)
     functions = (reminder_set, reminder_list, reminder_cancel, task_add, task_list, task_done, task_remove,

@@ -208,3 +208,30 @@ async def test_falls_back_to_max_completion_tokens(fake_openai: FakeOpenAI,
     assert (await provider.chat(HELLO, max_tokens=99)).text == "again"
     sent = [(r.body.get("max_tokens"), r.body.get("max_completion_tokens")) for r in fake_openai.requests]
     assert sent == [(99, None), (None, 99), (None, 99)]
+
+
+async def test_a_streamed_answer_arrives_in_pieces_and_whole(make_provider: MakeProvider,
+                                                             fake_openai: FakeOpenAI) -> None:
+    fake_openai.reply("The tide turns twice a day.", tokens_in=12, tokens_out=7)
+    pieces: list[str] = []
+    result = await make_provider().chat(HELLO, on_text=pieces.append)
+    assert result.text == "The tide turns twice a day." and result.usage.tokens_in == 12
+    assert len(pieces) > 2 and pieces[-1] == result.text and all(result.text.startswith(p) for p in pieces)
+    assert fake_openai.bodies[0]["stream"] is True
+
+
+async def test_a_streamed_tool_call_is_put_together_from_its_fragments(make_provider: MakeProvider,
+                                                                       fake_openai: FakeOpenAI) -> None:
+    fake_openai.tool_call("current_time", '{"timezone": "Asia/Tokyo"}', call_id="call_7")
+    pieces: list[str] = []
+    result = await make_provider().chat(HELLO, [TIME_TOOL], on_text=pieces.append)
+    assert result.tool_calls == (ToolCall("call_7", "current_time", {"timezone": "Asia/Tokyo"}, None,
+                                          '{"timezone": "Asia/Tokyo"}'),)
+    assert result.finish_reason == "tool_calls" and pieces == []
+
+
+async def test_a_streamed_error_is_the_same_error(make_provider: MakeProvider, fake_openai: FakeOpenAI) -> None:
+    fake_openai.status(401, message="bad key")
+    with pytest.raises(ProviderError) as info:
+        await make_provider(llm_max_retries=0).chat(HELLO, on_text=lambda _: None)
+    assert info.value.code == "provider_rejected"
