@@ -39,6 +39,8 @@ bench: install
 	$(PY) tests/bench/triage_speed.py
 	$(PY) tests/bench/harness_overhead.py --turns 300
 	$(PY) tests/bench/local_llm_bench.py
+	$(PY) tests/bench/harness_quality.py
+	$(PY) tests/bench/harness_quality.py --fake
 	$(PY) tests/bench/knowledge_bench.py --sizes 10000 --queries 200
 	$(PY) tests/bench/jobs_bench.py
 	$(PY) tests/bench/telegram_webhook_bench.py --updates 2000 --clients 40
