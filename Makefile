@@ -27,10 +27,12 @@ run: install
 
 test: install
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
 lint: install
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: install
 	$(PY) tests/bench/http_load.py --clients 50 --messages 8000

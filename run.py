@@ -13,8 +13,10 @@ from config.settings import Settings
 
 
 def _settings() -> Settings:
+    from server.settings import load_settings
+
     try:
-        return Settings()
+        return load_settings()
     except Exception as exc:  # pydantic's message names the variable and the problem
         raise SystemExit(f"configuration error: {exc}") from None
 
@@ -31,10 +33,10 @@ def _run(main: Awaitable[int]) -> int:
 async def _serve(settings: Settings) -> int:
     from aiohttp import web
 
-    from bot.app import App
-    from channels.registry import builder, server_channel_types
+    from server.app import App
+    from server.settings import CHANNELS
 
-    app = App(settings, channels=builder(server_channel_types(settings)))
+    app = App(settings, channels=CHANNELS.builder(CHANNELS.enabled(settings)))
     runner = web.AppRunner(app.web, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
@@ -51,10 +53,10 @@ async def _serve(settings: Settings) -> int:
 
 
 async def _chat(settings: Settings) -> int:
-    from bot.app import App
-    from channels.registry import builder
+    from server.app import App
+    from server.settings import CHANNELS
 
-    app = App(settings, channels=builder(["console"]))
+    app = App(settings, channels=CHANNELS.builder(["console"]))
     await app.start()
     try:
         console = next(a for a in app.services.channels if a.type == "console")
@@ -65,7 +67,7 @@ async def _chat(settings: Settings) -> int:
 
 
 async def _with_store(settings: Settings, work: Callable[..., Awaitable[int]]) -> int:
-    from bot.app import App
+    from server.app import App
 
     app = App(settings)
     await app.open_store()
@@ -145,9 +147,10 @@ def _knowledge(args: argparse.Namespace, settings: Settings) -> int:
 
 def _migrate(settings: Settings) -> int:
     from bot.store.migrate import upgrade
+    from server.settings import migration_folders
 
     settings.ensure_data_dir()
-    upgrade(settings.resolved_database_url)
+    upgrade(settings.resolved_database_url, migration_folders())
     print("migrations applied", file=sys.stderr)
     return 0
 
@@ -155,16 +158,16 @@ def _migrate(settings: Settings) -> int:
 def _triage(argv: list[str]) -> int:
     import structlog
 
-    from agents.triage import DIRECT_NOW, Triage
+    from agents.triage import Triage
     from agents.triage.cli import main
-    from bot.app import default_extensions
     from bot.logs import configure_logging
+    from server.extensions import default_extensions
 
     settings = _settings()
     configure_logging(settings.log_level if settings.log_level != "info" else "warning", settings.log_format)
     log = structlog.get_logger("thinklio.triage")
     # `direct` means what it means in the server: answered without a model by this install's handlers.
-    handled = DIRECT_NOW.union(*(extension.intents for extension in default_extensions())) | {"undo"}
+    handled = frozenset().union(*(extension.intents for extension in default_extensions()))
     triage = Triage(
         min_strength=settings.triage_min_strength, max_ambiguity=settings.triage_max_ambiguity,
         handled_intents=handled,

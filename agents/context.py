@@ -19,7 +19,8 @@ from bot.clock import Clock
 from bot.store.database import Database
 from bot.turn import Turn
 
-# Facts relevant to the turn, one line each; the knowledge extension plugs in here.
+# Lines for the model about this turn (facts, passages), one each; extensions plug in here, every hook's lines
+# go in, in the order installed.
 KnowledgeHook = Callable[[Turn], Awaitable[list[str]]]
 Counter = Callable[[Sequence[ChatMessage], Sequence[ToolSpec]], Awaitable[int]]
 HISTORY_ROWS = 50
@@ -62,7 +63,7 @@ class Prompt:
 
 class ContextBuilder:
     def __init__(self, db: Database, clock: Clock, *, history_tokens: int,
-                 knowledge: KnowledgeHook | None = None) -> None:
+                 knowledge: Sequence[KnowledgeHook] = ()) -> None:
         self._db = db
         self._clock = clock
         self._history_tokens = history_tokens
@@ -71,7 +72,7 @@ class ContextBuilder:
     async def build(self, turn: Turn, profile: ModelProfile, tools: Sequence[ToolSpec], count: Counter) -> Prompt:
         budget = profile.prompt_tokens
         offered = _within(list(tools), profile.tool_share * profile.context_tokens)
-        knowledge = await self._knowledge(turn) if self._knowledge is not None else []
+        knowledge = [line for hook in self._knowledge for line in await hook(turn)]
         knowledge = _lines_within(knowledge, profile.knowledge_share * profile.context_tokens)
         said = [ChatMessage("user", text) for text in turn.user_texts]
         system = self.system_prompt(turn, profile, knowledge)

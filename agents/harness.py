@@ -66,6 +66,20 @@ class Harness:
         self.services = services  # tools receive it
 
     async def __call__(self, turn: Turn) -> Reply:
+        """The pipeline's model route: the turn's interactions are marked running while the model works, so a
+        restart in the middle closes them honestly instead of running them again."""
+        if self._model.provider is None or await self._model.refusal(turn) is not None:
+            return await self.answer(turn)  # refused before any work: nothing to mark
+        # The commit overlaps the first model call instead of delaying it; it is awaited before the turn ends.
+        marking = asyncio.ensure_future(self._db.write(
+            [Update(t.interaction, i, {"status": "running"}) for i in _interactions(turn)]))
+        try:
+            return await self.answer(turn)
+        finally:
+            await marking
+
+    async def answer(self, turn: Turn) -> Reply:
+        """The agent's reply to the turn, its steps recorded on it; nothing stored, nothing delivered."""
         if self._model.provider is None:
             turn.record("llm_call", None, status="error", error="no_model")
             return Reply(NO_MODEL, tier="llm", status="unanswered", error_code="no_model")
@@ -74,14 +88,7 @@ class Harness:
             turn.record("budget", None, status="denied", error="budget_exceeded")
             return Reply(OVER_BUDGET.format(reason=reason), tier="llm", status="rejected",
                          error_code="budget_exceeded")
-        # Marked so that a restart in the middle of a model call closes the turn honestly instead of re-running it.
-        # The commit overlaps the first model call instead of delaying it; it is awaited before the turn ends.
-        marking = asyncio.ensure_future(self._db.write(
-            [Update(t.interaction, i, {"status": "running"}) for i in _interactions(turn)]))
-        try:
-            return await self._loop(turn)
-        finally:
-            await marking
+        return await self._loop(turn)
 
     async def _loop(self, turn: Turn) -> Reply:
         model = self._model.model_for(turn)

@@ -12,11 +12,11 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import structlog
 
+from agents.extensions import DirectHandler
 from agents.triage import AnswerContext, Triage, TriageResult, answer
 from agents.triage.followup import fill
 from bot.clock import Clock
 from bot.directory import Directory
-from bot.extensions import DirectHandler
 from bot.metrics import Metrics
 from bot.questions import Questions
 from bot.turn import Reply, Turn
@@ -25,7 +25,6 @@ from bot.undo import UndoLog
 log = structlog.get_logger("thinklio.triage")
 
 Capabilities = Callable[[Turn], Awaitable[list[tuple[str, str]]]]
-LOOK_BEFORE_HANDING_OVER = frozenset({"recall", "forget", "reminder_list"})
 
 
 def observe_triage(metrics: Metrics) -> Callable[[TriageResult], None]:
@@ -42,6 +41,7 @@ def observe_triage(metrics: Metrics) -> Callable[[TriageResult], None]:
 class TriageRoute:
     def __init__(self, triage: Triage, directory: Directory, clock: Clock, capabilities: Capabilities,
                  *, min_strength: float, handlers: Mapping[str, DirectHandler] | None = None,
+                 look_first: frozenset[str] = frozenset(),
                  questions: Questions | None = None, undo: UndoLog | None = None) -> None:
         self._triage = triage
         self._directory = directory
@@ -49,6 +49,7 @@ class TriageRoute:
         self._capabilities = capabilities
         self._min_strength = min_strength
         self._handlers = dict(handlers or {})
+        self._look_first = look_first  # handlers that look in the store even when triage is unsure
         self._questions = questions
         self._undo = undo
 
@@ -83,7 +84,7 @@ class TriageRoute:
         if not result.direct:
             # Parsing alone cannot say whether "forget my wifi password" names something we know; the handler
             # can, by looking: it answers only when it finds the fact, and hands over to the model otherwise.
-            if handler is None or result.intent not in LOOK_BEFORE_HANDING_OVER:
+            if handler is None or result.intent not in self._look_first:
                 return None
             answered = await handler(turn, result)
             if answered is None or isinstance(answered, Reply):

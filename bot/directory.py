@@ -107,10 +107,6 @@ class Directory:
         row = await self._db.one(select(t.account).where(t.account.c.slug == slug))
         return None if row is None else record(AccountRecord, row)
 
-    async def set_agent_status(self, agent_id: str, status: str) -> None:
-        await self._db.write([Update(t.agent, agent_id, {"status": status})])
-        self._agents.pop(agent_id, None)
-
     # users --------------------------------------------------------------------------------------------
 
     async def user(self, user_id: str) -> UserRecord | None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,7 +15,7 @@ class Sender:
 @dataclass(frozen=True, slots=True)
 class Attachment:
     """A file sent with a message. Only described here: its bytes are fetched from the channel when something
-    reads it (`AttachmentSource`), so the pipeline never holds files it does not need."""
+    reads it (`Channel.fetch_attachment`), so the pipeline never holds files it does not need."""
 
     ref: str  # the channel's handle on the file (Telegram: the file_id)
     name: str | None = None
@@ -35,12 +34,6 @@ def too_large(limit: int) -> str:
     """The reason given for a file over `limit` bytes, in the words of a reply."""
     size = f"{limit / (1024 * 1024):.0f} MB" if limit >= 1024 * 1024 else f"{max(limit // 1024, 1)} KB"
     return f"it is larger than the {size} I accept"
-
-
-class AttachmentSource(Protocol):
-    """A channel that can hand over the bytes of a file sent to it (at most `limit` of them, or it raises)."""
-
-    async def fetch_attachment(self, attachment: Attachment, *, limit: int) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,18 +79,3 @@ class Outcome:
 
 
 TERMINAL_STATUSES = frozenset({"completed", "unanswered", "rejected", "failed", "interrupted"})
-
-
-class Deliverer(Protocol):
-    """What the pipeline needs from a channel: a way to put a message into the conversation."""
-
-    def deliver(self, message: OutboundMessage) -> Awaitable[None]: ...
-
-
-@runtime_checkable
-class Drafting(Protocol):
-    """A channel that shows an answer while the model writes it (the console prints it, Telegram edits one
-    message). `draft` returns what receives the answer so far each time it grows; the final `deliver` of the
-    same interaction replaces the draft with the finished reply."""
-
-    def draft(self, message: OutboundMessage) -> Callable[[str], None] | None: ...

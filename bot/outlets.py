@@ -12,11 +12,12 @@ from typing import Any
 
 import structlog
 
+from bot.channel import Channel
 from bot.clock import Clock
 from bot.directory import Directory
 from bot.errors import ThinklioError
 from bot.ids import new_id
-from bot.messages import Attachment, Deliverer, Drafting, OutboundMessage
+from bot.messages import Attachment, OutboundMessage
 from bot.metrics import Metrics
 from bot.store import tables as t
 from bot.store.batch import Insert
@@ -32,20 +33,18 @@ class Outlets:
         self._directory = directory
         self._clock = clock
         self._metrics = metrics
-        self._adapters: dict[str, Deliverer] = {}
+        self._adapters: dict[str, Channel] = {}
 
-    def __setitem__(self, channel_type: str, adapter: Deliverer) -> None:
+    def __setitem__(self, channel_type: str, adapter: Channel) -> None:
         self._adapters[channel_type] = adapter
 
-    def __getitem__(self, channel_type: str) -> Deliverer:
+    def __getitem__(self, channel_type: str) -> Channel:
         return self._adapters[channel_type]
 
     def draft(self, turn: Turn) -> Callable[[str], None] | None:
         """Where the turn's answer can be shown while it is written, when its channel can show drafts."""
         adapter = self._adapters.get(turn.channel.type)
-        if not isinstance(adapter, Drafting):
-            return None
-        return adapter.draft(_reply_to(turn, ""))
+        return None if adapter is None else adapter.draft(_reply_to(turn, ""))
 
     async def reply(self, turn: Turn, text: str) -> None:
         """A turn's answer, into its conversation; a failure is counted and logged (the reply is stored)."""
@@ -78,13 +77,13 @@ class Outlets:
 
     async def fetch_attachment(self, turn: Turn, attachment: Attachment, *, limit: int) -> bytes:
         """The bytes of a file sent with the turn's message, from the channel it came through."""
-        fetch = getattr(self._adapters.get(turn.channel.type), "fetch_attachment", None)
-        if fetch is None:
-            raise ThinklioError("bad_request", f"the {turn.channel.type} channel cannot hand over files", status=415)
-        return await fetch(attachment, limit=limit)
+        adapter = self._adapters.get(turn.channel.type)
+        if adapter is None:
+            raise ThinklioError("bad_request", f"the {turn.channel.type} channel is not running here", status=415)
+        return await adapter.fetch_attachment(attachment, limit=limit)
 
 
 def _reply_to(turn: Turn, text: str) -> OutboundMessage:
     return OutboundMessage(channel=turn.channel.slug, channel_type=turn.channel.type,
                            conversation_id=turn.conversation.id, conversation_key=turn.conversation.external_key,
-                           text=text, interaction_id=turn.interaction_id)
+                           text=text, interaction_id=turn.interaction_id, metadata=turn.metadata)

@@ -24,7 +24,6 @@ from bot.cache import LRU
 from bot.clock import Clock
 from bot.directory import Directory
 from bot.errors import ThinklioError
-from bot.extensions import AfterTurn
 from bot.gates import Gate
 from bot.ids import new_id
 from bot.lanes import Lanes
@@ -42,7 +41,7 @@ from bot.routes import Route
 from bot.store import tables as t
 from bot.store.batch import Insert, Op, Update
 from bot.store.database import Database
-from bot.turn import Collected, Reply, StepRecord, Turn
+from bot.turn import AfterTurn, Collected, Reply, StepRecord, Turn
 from config.settings import Settings
 
 log = structlog.get_logger("thinklio.pipeline")
@@ -116,7 +115,8 @@ class Pipeline:
         message_row = {
             "id": message_id, "conversation_id": conversation.id, "channel_id": channel.id,
             "external_id": inbound.external_id, "direction": "in", "user_id": user.id, "text": inbound.text,
-            "attachments": [a.to_json() for a in inbound.attachments] or None, "created_at": now,
+            "attachments": [a.to_json() for a in inbound.attachments] or None,
+            "metadata": inbound.metadata or None, "created_at": now,
         }
         interaction_row = {
             "id": interaction_id, "account_id": channel.account_id, "agent_id": conversation.agent_id,
@@ -139,7 +139,8 @@ class Pipeline:
             return self._duplicate(await self._stored_ticket(channel, inbound), channel, inbound, user)
         self._metrics.messages_received.labels(channel.slug).inc()
         turn = await self._turn(interaction_id, message_id, inbound.text, channel, user, conversation,
-                                sender=inbound.sender.external_id, received_at=now, attachments=inbound.attachments)
+                                sender=inbound.sender.external_id, received_at=now, attachments=inbound.attachments,
+                                metadata=inbound.metadata)
         self._spawn(turn, ticket)
         return ticket
 
@@ -370,7 +371,8 @@ class Pipeline:
         """Finish what a previous run left: re-run messages never started (and queued ones once maintenance
         is over); close the ones cut off mid-answer with a reply that says so."""
         rows = await self._db.all(
-            select(t.interaction, t.message.c.text, t.message.c.direction, t.message.c.attachments)
+            select(t.interaction, t.message.c.text, t.message.c.direction, t.message.c.attachments,
+                   t.message.c.metadata.label("message_metadata"))
             .join(t.message, t.message.c.id == t.interaction.c.inbound_message_id)
             .where(t.interaction.c.status.in_(list(statuses)))
             .order_by(t.interaction.c.id)
@@ -408,13 +410,15 @@ class Pipeline:
         return await self._turn(m["id"], m["inbound_message_id"], m["text"], channel, user, conversation,
                                 sender=external_id, received_at=m["created_at"],
                                 origin="event" if m["direction"] == "event" else "user",
-                                attachments=tuple(Attachment.from_json(a) for a in m["attachments"] or ()))
+                                attachments=tuple(Attachment.from_json(a) for a in m["attachments"] or ()),
+                                metadata=m["message_metadata"] or {})
 
     async def _turn(self, interaction_id: str, message_id: str, text: str, channel: ChannelRecord,
                     user: UserRecord, conversation: ConversationRecord, *, sender: str, received_at: datetime,
-                    origin: str = "user", attachments: tuple[Attachment, ...] = ()) -> Turn:
+                    origin: str = "user", attachments: tuple[Attachment, ...] = (),
+                    metadata: dict[str, Any] | None = None) -> Turn:
         return Turn(interaction_id=interaction_id, message_id=message_id, text=text, channel=channel,
-                    attachments=attachments,
+                    attachments=attachments, metadata=dict(metadata or {}),
                     agent=await self._directory.agent(conversation.agent_id), user=user, conversation=conversation,
                     sender_external_id=sender, received_at=received_at, origin=origin,
                     is_platform_admin=bool(sender) and self._is_platform_admin(channel.type, sender),

@@ -49,13 +49,6 @@ class UserRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class IdentityRecord:
-    channel_type: str
-    external_id: str
-    user_id: str
-
-
-@dataclass(frozen=True, slots=True)
 class ConversationRecord:
     id: str
     channel_id: str

@@ -8,11 +8,12 @@ from collections.abc import Awaitable, Callable
 
 from bot.commands import CommandContext, CommandError, CommandRegistry, parse_command
 from bot.directory import Directory
-from bot.extensions import AttachmentHandler
 from bot.platform import PlatformState
 from bot.turn import Reply, Turn
 
 Route = Callable[[Turn], Awaitable[Reply | None]]
+# Reads the files sent with a turn: a reply, or None to let the caption go on to triage and the harness.
+AttachmentHandler = Callable[[Turn], Awaitable[Reply | None]]
 NO_FILE_READER = "I can't read files here yet. Please send your question as a message."
 Capabilities = Callable[[Turn], Awaitable[list[tuple[str, str]]]]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -62,6 +63,9 @@ class Turn:
     role: str | None = None
     default_timezone: str = "UTC"
     attachments: tuple[Attachment, ...] = ()
+    # The channel's data about the inbound message (stored with it, so it survives a restart): what its reply
+    # needs to land in the same thread. Given to the reply as its `metadata`.
+    metadata: dict[str, Any] = field(default_factory=dict)
     collected: list[Collected] = field(default_factory=list)  # answered together with this one
     steps: list[StepRecord] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
@@ -94,3 +98,7 @@ class Turn:
     @property
     def cost_usd(self) -> float:
         return sum(step.cost_usd for step in self.steps)
+
+
+# Runs after a turn is stored and delivered (in the background), e.g. to learn facts from it.
+AfterTurn = Callable[[Turn, Reply], Awaitable[None]]

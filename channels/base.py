@@ -1,30 +1,73 @@
-"""The channel protocol. A channel turns its platform's events into `InboundMessage`s for the pipeline and
-puts `OutboundMessage`s back into the same conversation. It is built with the services container and the
-web application (to mount webhook or API routes), and registered once in `channels/registry.py`."""
+"""What a channel module provides: its declaration (`ChannelSpec`, read without importing the channel's heavy
+libraries) and its adapter, a `BaseChannel` that implements the one channel protocol (`bot/channel.py`).
+
+A channel module exposes `CHANNEL = ChannelSpec(...)`: its type, where its adapter class is, its settings block
+(merged into the server's settings), whether the server should start it with the current settings, the
+channel rows a fresh install has, and its tables' migrations. `channels/registry.py` lists the modules, one line
+each. One adapter serves every channel row of its type (two inbound addresses, two workspaces), by slug.
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from aiohttp import web
+from bot.errors import ThinklioError
+from bot.messages import Attachment, OutboundMessage
+from config.catalogue import ChannelSeed
+from config.settings import Settings
 
-from bot.messages import OutboundMessage
-from bot.services import Services
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from bot.channel import Channel
+    from bot.services import Services
 
 
-class Channel(Protocol):
-    type: ClassVar[str]  # the `channel.type` rows this adapter serves, e.g. "http", "telegram"
+def always(_: Settings) -> bool:
+    return True
 
-    def __init__(self, services: Services, web_app: web.Application) -> None: ...
+
+@dataclass(frozen=True, slots=True)
+class ChannelSpec:
+    type: str
+    adapter: str  # "module:Class", imported only when the channel is built
+    settings: type[Settings] | None = None  # the channel's THINKLIO_* block
+    enabled: Callable[[Settings], bool] = always  # whether `run.py serve` starts it
+    seeds: tuple[ChannelSeed, ...] = ()  # channel rows a fresh install has
+    migrations: Path | None = None  # its tables' Alembic versions folder
+
+    def adapter_class(self) -> type[Channel]:
+        module, _, name = self.adapter.partition(":")
+        cls: type[Channel] = getattr(import_module(module), name)
+        return cls
+
+    def build(self, services: Services, web_app: web.Application) -> Channel:
+        return self.adapter_class()(services, web_app)  # type: ignore[call-arg]
+
+
+class BaseChannel:
+    """The optional capabilities, answered "cannot"; a channel overrides what it can do."""
+
+    type: ClassVar[str]
 
     async def start(self) -> None:
-        """Begin receiving (polling loops, webhooks registration). Routes are mounted in __init__."""
+        return None
 
     async def stop(self) -> None:
-        """Stop receiving and let in-flight deliveries finish."""
+        return None
 
     async def deliver(self, message: OutboundMessage) -> None:
-        """Put a message into its conversation. Raise on failure; the pipeline records it."""
+        raise NotImplementedError
 
     def health(self) -> dict[str, Any]:
-        """A small JSON-able state for /health: at least {"status": ...}."""
+        return {"status": "running"}
+
+    async def fetch_attachment(self, attachment: Attachment, *, limit: int) -> bytes:
+        raise ThinklioError("bad_request", f"the {self.type} channel cannot hand over files", status=415)
+
+    def draft(self, message: OutboundMessage) -> Callable[[str], None] | None:
+        return None

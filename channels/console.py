@@ -22,17 +22,22 @@ from aiohttp import web
 from bot.errors import ThinklioError
 from bot.messages import Attachment, InboundMessage, OutboundMessage, Sender, too_large
 from bot.services import Services
+from channels.base import BaseChannel, ChannelSpec
+from config.catalogue import ChannelSeed
 
 CHANNEL_SLUG = "console"
 QUIT = frozenset({"/quit", "/exit"})
 FILE_COMMAND = "/file"
 PROMPT = "you> "
 THINKING = "… thinking"
+# `run.py chat` builds it; a server does not start it.
+CHANNEL = ChannelSpec(type="console", adapter="channels.console:ConsoleChannel", enabled=lambda _: False,
+                      seeds=(ChannelSeed(slug="console", type="console", agent="assistant"),))
 THINKING_AFTER = 0.3  # seconds: quicker answers need no indicator
 CLEAR_LINE = "\r\x1b[K"
 
 
-class ConsoleChannel:
+class ConsoleChannel(BaseChannel):
     type: ClassVar[str] = "console"
 
     def __init__(self, services: Services, web_app: web.Application, *, user: str | None = None,
@@ -46,12 +51,6 @@ class ConsoleChannel:
         self._at_prompt = False  # waiting for the user's next line
         self._thinking = False  # the indicator is on the screen
         self._shown: dict[str, str] = {}  # interaction -> the draft printed so far
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
 
     def health(self) -> dict[str, Any]:
         return {"status": "running", "messages": self._lines}

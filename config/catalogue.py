@@ -1,8 +1,10 @@
-"""The default catalogue a fresh install is seeded with. Seeding upserts by slug, so re-running is safe."""
+"""The default catalogue a fresh install is seeded with: accounts and agents. Seeding creates what is missing
+and leaves what exists alone, so re-running is safe. Channels bring their own rows (`ChannelSpec.seeds`) and
+extensions the tools the default agent starts with (`Kit.assignments`); the composition root adds them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -11,6 +13,7 @@ class AgentSeed:
     name: str
     system_prompt: str
     tools: tuple[tuple[str, str], ...] = ()  # (tool name, permission: read | write | admin)
+    installed_tools: bool = True  # also the tools the installed extensions assign by default
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +21,7 @@ class ChannelSeed:
     slug: str
     type: str
     agent: str
+    account: str = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +29,6 @@ class AccountSeed:
     slug: str
     name: str
     agents: tuple[AgentSeed, ...] = ()
-    channels: tuple[ChannelSeed, ...] = field(default_factory=tuple)
 
 
 ASSISTANT = AgentSeed(
@@ -35,21 +38,8 @@ ASSISTANT = AgentSeed(
         "You are Thinklio, a helpful assistant. Answer briefly and plainly. "
         "Use a tool when it gives a better answer than you can."
     ),
-    tools=(("current_time", "read"), ("memory_store", "write"), ("memory_search", "read"),
-           # jobs/tools.py: reminders and lists
-           ("reminder_set", "write"), ("reminder_list", "read"), ("reminder_cancel", "write"), ("task_add", "write"),
-           ("task_list", "read"), ("task_done", "write"), ("task_remove", "write"), ("task_clear", "write")),
 )
 
-DEFAULT_ACCOUNT = AccountSeed(
-    slug="default",
-    name="Default",
-    agents=(ASSISTANT,),
-    channels=(
-        ChannelSeed(slug="api", type="http", agent="assistant"),
-        ChannelSeed(slug="console", type="console", agent="assistant"),
-        ChannelSeed(slug="telegram", type="telegram", agent="assistant"),
-    ),
-)
+DEFAULT_ACCOUNT = AccountSeed(slug="default", name="Default", agents=(ASSISTANT,))
 
 CATALOGUE: tuple[AccountSeed, ...] = (DEFAULT_ACCOUNT,)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -36,7 +36,10 @@ class ProfileOverride(BaseModel):
 
 
 class Settings(BaseSettings):
-    """Every knob of the server. The README's configuration table is written from this class."""
+    """The kernel's and the agents' knobs. Extensions and channels extend this class with their own block
+    (`knowledge/settings.py`, `jobs/settings.py`, `channels/telegram/settings.py`, ...); the composition root
+    merges them into the one class the server reads (`server/settings.py`). The README's configuration table is
+    written from these classes."""
 
     model_config = SettingsConfigDict(env_prefix="THINKLIO_", env_file=".env", extra="ignore")
 
@@ -91,43 +94,6 @@ class Settings(BaseSettings):
     account_monthly_budget_usd: float | None = Field(None, ge=0)
     user_monthly_budget_usd: float | None = Field(None, ge=0)
 
-    # Knowledge (knowledge/): facts in SQL, a derived Chroma index (embedded under data_dir/chroma by default).
-    chroma_url: str | None = None  # a Chroma server, e.g. http://localhost:8000; None: embedded, on disk
-    model_cache_dir: Path | None = None  # the embedding model exported to ONNX once; None: data_dir/models
-    knowledge_context_tokens: int = Field(300, ge=0)  # facts in the model's system prompt, at most
-    knowledge_search_limit: int = Field(8, ge=1, le=50)
-    knowledge_index_shards: int = Field(16, ge=1, le=512)  # Chroma collections; change -> reindex
-    knowledge_max_document_bytes: int = Field(10 * 1024 * 1024, ge=1024)  # per HTTP upload
-    knowledge_chunk_chars: int = Field(900, ge=200)  # MiniLM reads about 256 tokens; longer chunks are cut
-    knowledge_embed_batch: int = Field(64, ge=1)
-    knowledge_extract: bool = True  # learn facts the user states about themselves, after turns the model answered
-    # The model proposes facts too (one call per turn that has a first-person statement). auto: when the model is
-    # an endpoint (openai); the small embedded model invents facts, so there only the rule-based extractor runs.
-    knowledge_extract_with_model: Literal["auto", "on", "off"] = "auto"
-    knowledge_extract_model: str | None = None  # the model that proposes facts; None: the agent's model
-    knowledge_extract_min_confidence: float = Field(0.6, ge=0.0, le=1.0)
-
-    # Telegram (channels/telegram/): the channel starts when a token is set.
-    telegram_token: str | None = None
-    telegram_mode: Literal["polling", "webhook"] = "polling"
-    telegram_api_base: str | None = None  # a self-hosted Bot API server, e.g. http://localhost:8081
-    telegram_webhook_url: str | None = None  # public URL of POST /v1/channels/telegram/webhook (webhook mode)
-    # Checked on every webhook request; default: derived from the token, so every instance agrees on it.
-    telegram_webhook_secret: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,256}$")
-    telegram_bot_username: str | None = None  # default: what getMe says
-    telegram_poll_timeout: int = Field(25, ge=1, le=50)  # long-poll seconds per getUpdates
-    telegram_request_timeout: float = Field(30.0, gt=0)  # per Bot API call (getUpdates: on top of the poll)
-    telegram_retry_seconds: float = Field(1.0, gt=0)  # first retry delay; doubles up to a minute
-
-    # Jobs (jobs/): reminders, asynchronous tool calls, timeouts. The store is the truth; the timer holds only the
-    # earliest due time, and the poll also picks up jobs other servers sharing the database created.
-    jobs_poll_seconds: float = Field(5.0, gt=0)
-    jobs_batch_size: int = Field(500, ge=1)  # due jobs claimed per store round trip
-    jobs_concurrency: int = Field(200, ge=1)  # due jobs delivered at once
-    jobs_late_after_seconds: float = Field(60.0, ge=0)  # later than this, a reminder says it is late
-    jobs_claim_lease_seconds: float = Field(300.0, gt=0)  # a claim older than this: its server died; retaken
-    jobs_callback_timeout_seconds: float = Field(3600.0, gt=0)  # default wait for a callback
-
     # Triage's follow-ups (issue 12): a question it asked ("When should I remind you?") waits this long for the
     # answer; /undo takes back the last change within this window.
     triage_question_ttl_seconds: float = Field(600.0, gt=0)
@@ -137,20 +103,6 @@ class Settings(BaseSettings):
     @classmethod
     def _admins(cls, value: object) -> object:
         return _split_list(value)
-
-    @field_validator("telegram_token", "telegram_api_base", "telegram_webhook_url", "telegram_webhook_secret",
-                     "telegram_bot_username", mode="before")
-    @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        # `THINKLIO_TELEGRAM_TOKEN=` in a .env template means "not configured", not an empty token.
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @model_validator(mode="after")
-    def _telegram_webhook(self) -> Settings:
-        if self.telegram_token and self.telegram_mode == "webhook" and not self.telegram_webhook_url:
-            raise ValueError("THINKLIO_TELEGRAM_MODE=webhook needs THINKLIO_TELEGRAM_WEBHOOK_URL (the public URL "
-                             "of /v1/channels/telegram/webhook)")
-        return self
 
     @field_validator("default_timezone")
     @classmethod
@@ -166,10 +118,6 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'thinklio.db').resolve()}"
-
-    @property
-    def resolved_model_cache_dir(self) -> Path:
-        return (self.model_cache_dir or self.data_dir / "models").resolve()
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from jobs.reminders import when_text
 from jobs.store import ACTIVE, JobRecord
 
 if TYPE_CHECKING:
-    from jobs.extension import JobsService
+    from jobs.service import JobsService
 
 
 def build_commands(service: JobsService) -> tuple[Command, ...]:

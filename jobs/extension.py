@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
 
-import structlog
-
-from bot.clock import Clock
-from bot.extensions import Kit
-from bot.questions import Questions
-from bot.undo import UndoLog
+from agents.extensions import Kit
 from jobs.callbacks import Callbacks
 from jobs.commands import build_commands
 from jobs.events import Events
@@ -17,11 +13,11 @@ from jobs.handlers import direct_handlers, undo_restorers
 from jobs.monitor import Monitor
 from jobs.reminders import Reminders
 from jobs.scheduler import Scheduler
+from jobs.service import JobsService
+from jobs.settings import JobsSettings
 from jobs.store import JobStore
 from jobs.tasks import Tasks
-from jobs.tools import build_tools
-
-log = structlog.get_logger("thinklio.jobs")
+from jobs.tools import PERMISSIONS, build_tools
 
 SKILLS = (
     ("reminders", "'remind me to call mum at 6pm', 'every weekday at 9 remind me to stand up', 'show my reminders'"),
@@ -29,48 +25,19 @@ SKILLS = (
 )
 
 
-@dataclass
-class JobsService:
-    """What the extension offers others (`kit.extras["jobs"]`): e.g. `callbacks.start(turn, tool=...)` for a
-    tool that answers later through `POST /v1/callbacks/{call_id}`."""
-
-    clock: Clock
-    events: Events
-    store: JobStore
-    scheduler: Scheduler
-    reminders: Reminders
-    tasks: Tasks
-    callbacks: Callbacks
-    questions: Questions | None = None
-    undo: UndoLog | None = None
-
-    async def start(self) -> None:
-        # A ready step: channels are up (due reminders can be delivered) and the app has already re-run the
-        # interactions a crash left unfinished, so a follow-up started here is not run twice.
-        await self.scheduler.start()
-        await self.recover_follow_ups()
-
-    async def recover_follow_ups(self) -> int:
-        recovered = await self.callbacks.recover()
-        if recovered:
-            log.info("job_follow_ups_recovered", count=recovered)
-        return recovered
-
-    async def stop(self) -> None:
-        await self.scheduler.stop()
-
-
 class JobsExtension:
-    name = "jobs"
     intents = frozenset({"reminder_set", "reminder_list", "task_add", "task_list", "task_done", "task_remove",
                          "task_clear", "list_create"})
+    settings: ClassVar[type[JobsSettings]] = JobsSettings
+    migrations: ClassVar[Path] = Path(__file__).with_name("migrations") / "versions"
 
     def install(self, kit: Kit) -> None:
         s = kit.services
+        settings = kit.settings(JobsSettings)
         events = Events()
         store = JobStore(s.db, s.clock, events)
-        scheduler = Scheduler(store, Monitor(store, s.pipeline, batch=s.settings.jobs_batch_size), s.platform,
-                              s.settings)
+        scheduler = Scheduler(store, Monitor(store, s.pipeline, batch=settings.jobs_batch_size), s.platform,
+                              settings)
         reminders = Reminders(store, scheduler, s.pipeline, s.clock)
         scheduler.runner("reminder", reminders.fire)
         callbacks = Callbacks(store, scheduler, s)
@@ -80,8 +47,10 @@ class JobsExtension:
         kit.extras["jobs"] = service
         undo_restorers(service)
         for intent, handler in direct_handlers(service).items():
-            kit.answer(intent, handler)
+            # "cancel reminder 3" is answered even when triage is unsure, once the reminder is found.
+            kit.answer(intent, handler, look_first=intent == "reminder_list")
         kit.tools.register(*build_tools(service))
+        kit.assignments.extend(PERMISSIONS)
         kit.commands.register_all(build_commands(service))
         kit.web.router.add_post("/v1/callbacks/{call_id}", callbacks.http)
         kit.on_ready.append(service.start)

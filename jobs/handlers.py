@@ -11,15 +11,15 @@ import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from agents.extensions import DirectHandler
 from agents.triage import TriageResult
-from bot.extensions import DirectHandler
 from bot.turn import Turn
 from jobs.recurrence import FREQUENCIES
 from jobs.reminders import when_text
 from jobs.tasks import CONFIRM_CLEAR_OVER, list_title
 
 if TYPE_CHECKING:
-    from jobs.extension import JobsService
+    from jobs.service import JobsService
 
 PAST_GRACE = timedelta(minutes=1)  # "at 18:00" said at 18:00:30 still means now
 

@@ -24,8 +24,8 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.platform import PlatformState
-from config.settings import Settings
 from jobs.monitor import Monitor
+from jobs.settings import JobsSettings
 from jobs.store import JobRecord, JobStore
 
 log = structlog.get_logger("thinklio.jobs")
@@ -52,7 +52,7 @@ class Firing:
 
 
 class Scheduler:
-    def __init__(self, store: JobStore, monitor: Monitor, platform: PlatformState, settings: Settings) -> None:
+    def __init__(self, store: JobStore, monitor: Monitor, platform: PlatformState, settings: JobsSettings) -> None:
         self._store = store
         self._monitor = monitor
         self._platform = platform

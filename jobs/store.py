@@ -18,6 +18,7 @@ from bot.clock import Clock
 from bot.ids import new_id
 from bot.store import tables as t
 from bot.store.database import Database
+from jobs import tables as jt
 from jobs.events import Events, JobStateChanged
 
 ACTIVE = ("pending", "running", "waiting")
@@ -84,44 +85,44 @@ class JobStore:
             # The user's next number, computed by the INSERT itself: writing first takes SQLite's write lock
             # before any read, so a second server waits for it instead of failing on a stale snapshot; and
             # (user_id, number) is unique, so a concurrent writer elsewhere fails loudly rather than share one.
-            number = select(func.coalesce(func.max(t.job.c.number), 0) + 1).where(t.job.c.user_id == user_id)
-            conn.execute(t.job.insert().values({**row, "number": number.scalar_subquery()}))
-            return record(conn.execute(select(t.job).where(t.job.c.id == row["id"])).one())
+            number = select(func.coalesce(func.max(jt.job.c.number), 0) + 1).where(jt.job.c.user_id == user_id)
+            conn.execute(jt.job.insert().values({**row, "number": number.scalar_subquery()}))
+            return record(conn.execute(select(jt.job).where(jt.job.c.id == row["id"])).one())
 
         job = await self.db.run(insert)
         await self.events.emit(JobStateChanged(job, "new", job.state))
         return job
 
     async def get(self, job_id: str) -> JobRecord | None:
-        row = await self.db.one(select(t.job).where(t.job.c.id == job_id))
+        row = await self.db.one(select(jt.job).where(jt.job.c.id == job_id))
         return None if row is None else record(row)
 
     async def by_number(self, user_id: str, number: int) -> JobRecord | None:
-        row = await self.db.one(select(t.job).where(t.job.c.user_id == user_id, t.job.c.number == number))
+        row = await self.db.one(select(jt.job).where(jt.job.c.user_id == user_id, jt.job.c.number == number))
         return None if row is None else record(row)
 
     async def by_call_id(self, call_id: str) -> JobRecord | None:
-        row = await self.db.one(select(t.job).where(t.job.c.call_id == call_id))
+        row = await self.db.one(select(jt.job).where(jt.job.c.call_id == call_id))
         return None if row is None else record(row)
 
     async def listing(self, *, user_id: str | None = None, account_id: str | None = None, type: str | None = None,
                       states: Sequence[str] = ACTIVE, limit: int = 50) -> list[JobRecord]:
-        query = select(t.job).where(t.job.c.state.in_(list(states)))
+        query = select(jt.job).where(jt.job.c.state.in_(list(states)))
         if user_id is not None:
-            query = query.where(t.job.c.user_id == user_id)
+            query = query.where(jt.job.c.user_id == user_id)
         if account_id is not None:
-            query = query.where(t.job.c.account_id == account_id)
+            query = query.where(jt.job.c.account_id == account_id)
         if type is not None:
-            query = query.where(t.job.c.type == type)
-        rows = await self.db.all(query.order_by(t.job.c.due_at.is_(None), t.job.c.due_at, t.job.c.id).limit(limit))
+            query = query.where(jt.job.c.type == type)
+        rows = await self.db.all(query.order_by(jt.job.c.due_at.is_(None), jt.job.c.due_at, jt.job.c.id).limit(limit))
         return [record(row) for row in rows]
 
     async def next_wake(self) -> datetime | None:
         """The earliest moment something is due: a pending job, or a waiting/running job's timeout. Three index
         seeks on (state, due_at) and (state, timeout_at), however many jobs there are."""
-        due = await self.db.one(select(func.min(t.job.c.due_at)).where(t.job.c.state == "pending"))
-        timeout = await self.db.one(select(func.min(t.job.c.timeout_at)).where(t.job.c.state == "waiting"))
-        running = await self.db.one(select(func.min(t.job.c.timeout_at)).where(t.job.c.state == "running"))
+        due = await self.db.one(select(func.min(jt.job.c.due_at)).where(jt.job.c.state == "pending"))
+        timeout = await self.db.one(select(func.min(jt.job.c.timeout_at)).where(jt.job.c.state == "waiting"))
+        running = await self.db.one(select(func.min(jt.job.c.timeout_at)).where(jt.job.c.state == "running"))
         times = [row[0] for row in (due, timeout, running) if row is not None and row[0] is not None]
         # Through the column type: SQLite's MIN() comes back as text.
         return min((_aware(value) for value in times), default=None)
@@ -131,12 +132,12 @@ class JobStore:
     async def claim_due(self, worker: str, now: datetime, limit: int) -> list[JobRecord]:
         """Take up to `limit` pending jobs due by `now` for this worker. The outer `state = 'pending'` re-check
         (and SKIP LOCKED on Postgres) is what makes it atomic: a row another server took is not returned."""
-        due = (select(t.job.c.id).where(t.job.c.state == "pending", t.job.c.due_at <= now)
-               .order_by(t.job.c.due_at).limit(limit).with_for_update(skip_locked=True))
-        statement = (update(t.job).where(t.job.c.id.in_(due), t.job.c.state == "pending")
-                     .values(state="running", claimed_by=worker, claimed_at=now, runs=t.job.c.runs + 1,
+        due = (select(jt.job.c.id).where(jt.job.c.state == "pending", jt.job.c.due_at <= now)
+               .order_by(jt.job.c.due_at).limit(limit).with_for_update(skip_locked=True))
+        statement = (update(jt.job).where(jt.job.c.id.in_(due), jt.job.c.state == "pending")
+                     .values(state="running", claimed_by=worker, claimed_at=now, runs=jt.job.c.runs + 1,
                              updated_at=now)
-                     .returning(t.job))
+                     .returning(jt.job))
         jobs = await self.db.run(lambda conn: [record(row) for row in conn.execute(statement).all()])
         for job in jobs:
             await self.events.emit(JobStateChanged(job, "pending", "running"))
@@ -162,13 +163,13 @@ class JobStore:
             for job_id, values in changes:
                 found: tuple[str, JobRecord] | None = None
                 for before in allowed:
-                    condition = [t.job.c.id == job_id, t.job.c.state == before]
+                    condition = [jt.job.c.id == job_id, jt.job.c.state == before]
                     if worker is not None:
-                        condition.append(t.job.c.claimed_by == worker)
-                    result = conn.execute(update(t.job).where(*condition)
+                        condition.append(jt.job.c.claimed_by == worker)
+                    result = conn.execute(update(jt.job).where(*condition)
                                           .values(state=state, updated_at=now, **stamp, **values))
                     if result.rowcount == 1:
-                        found = (before, record(conn.execute(select(t.job).where(t.job.c.id == job_id)).one()))
+                        found = (before, record(conn.execute(select(jt.job).where(jt.job.c.id == job_id)).one()))
                         break
                 done.append(found)
             return done
@@ -191,8 +192,8 @@ class JobStore:
             for job, state, values in done:
                 changes = {"state": state, "updated_at": now, **({"finished_at": now} if state in FINISHED else {}),
                            **values}
-                result = conn.execute(update(t.job).where(t.job.c.id == job.id, t.job.c.state == "running",
-                                                          t.job.c.claimed_by == worker).values(changes))
+                result = conn.execute(update(jt.job).where(jt.job.c.id == job.id, jt.job.c.state == "running",
+                                                          jt.job.c.claimed_by == worker).values(changes))
                 won.append(replace(job, **changes) if result.rowcount == 1 else None)
             return won
 
@@ -204,31 +205,31 @@ class JobStore:
 
     async def overdue(self, now: datetime, limit: int) -> list[JobRecord]:
         """Waiting or running jobs whose timeout has passed (the monitor times them out one by one)."""
-        rows = await self.db.all(select(t.job).where(
-            t.job.c.state.in_(["waiting", "running"]), t.job.c.timeout_at.is_not(None), t.job.c.timeout_at <= now,
-        ).order_by(t.job.c.timeout_at).limit(limit))
+        rows = await self.db.all(select(jt.job).where(
+            jt.job.c.state.in_(["waiting", "running"]), jt.job.c.timeout_at.is_not(None), jt.job.c.timeout_at <= now,
+        ).order_by(jt.job.c.timeout_at).limit(limit))
         return [record(row) for row in rows]
 
     async def requeue_stale(self, now: datetime, lease: float, types: Sequence[str]) -> int:
         """Claims older than the lease (their server died mid-run) go back to pending, so the job fires late
         rather than never. Only for types that are safe to run again, such as reminders."""
         cutoff = now - timedelta(seconds=lease)
-        statement = (update(t.job).where(t.job.c.state == "running", t.job.c.type.in_(list(types)),
-                                         t.job.c.timeout_at.is_(None),
-                                         or_(t.job.c.claimed_at.is_(None), t.job.c.claimed_at < cutoff))
+        statement = (update(jt.job).where(jt.job.c.state == "running", jt.job.c.type.in_(list(types)),
+                                         jt.job.c.timeout_at.is_(None),
+                                         or_(jt.job.c.claimed_at.is_(None), jt.job.c.claimed_at < cutoff))
                      .values(state="pending", claimed_by=None, claimed_at=None, updated_at=now))
         return int(await self.db.run(lambda conn: conn.execute(statement).rowcount))
 
     async def unobserved(self, limit: int = 500) -> list[JobRecord]:
         """Finished jobs whose observers were never told (the server stopped in between)."""
-        rows = await self.db.all(select(t.job).where(
-            t.job.c.state.in_(["resolved", "failed", "timed_out"]), t.job.c.observed_at.is_(None),
-            t.job.c.call_id.is_not(None),
+        rows = await self.db.all(select(jt.job).where(
+            jt.job.c.state.in_(["resolved", "failed", "timed_out"]), jt.job.c.observed_at.is_(None),
+            jt.job.c.call_id.is_not(None),
         ).limit(limit))
         return [record(row) for row in rows if row.observers]
 
     async def mark_observed(self, job_id: str) -> bool:
-        statement = (update(t.job).where(t.job.c.id == job_id, t.job.c.observed_at.is_(None))
+        statement = (update(jt.job).where(jt.job.c.id == job_id, jt.job.c.observed_at.is_(None))
                      .values(observed_at=self.clock.now()))
         return bool(await self.db.run(lambda conn: conn.execute(statement).rowcount))
 

@@ -19,11 +19,11 @@ from sqlalchemy.engine import Connection
 
 from bot.clock import Clock
 from bot.ids import new_id
-from bot.store import tables as t
 from bot.store.batch import Insert
 from bot.store.database import Database
 from bot.turn import Turn
 from bot.undo import UndoLog
+from jobs import tables as jt
 
 _LIST_SUFFIX = re.compile(r"\s+list$")
 _ARTICLE = re.compile(r"^(?:the|my|a|an|some)\s+")
@@ -67,13 +67,13 @@ class Tasks:
             undo.restorer("list_created", self._restore_list)
 
     async def items(self, user_id: str, key: str) -> list[TaskItem]:
-        T = t.task
+        T = jt.task
         return _items(await self._db.all(select(T).where(T.c.user_id == user_id, T.c.list_name == key)
                                          .order_by(T.c.id)))
 
     async def lists(self, user_id: str) -> dict[str, int]:
         """The user's lists, made or used, with their open items: {"shopping": 3, "packing": 0}."""
-        T, L = t.task, t.task_list
+        T, L = jt.task, jt.task_list
         used = await self._db.all(select(T.c.list_name, func.sum(case((T.c.status == "open", 1), else_=0)))
                                   .where(T.c.user_id == user_id).group_by(T.c.list_name))
         made = await self._db.all(select(L.c.list_name).where(L.c.user_id == user_id))
@@ -96,7 +96,7 @@ class Tasks:
         if any(item.text.casefold() == text.casefold() for item in current):
             return f"{text} is already on your {list_title(key)}."
         task_id = new_id("tsk")
-        await self._db.write([Insert(t.task, {"id": task_id, "user_id": user_id, "list_name": key,
+        await self._db.write([Insert(jt.task, {"id": task_id, "user_id": user_id, "list_name": key,
                                               "text": text, "status": "open", "created_at": self._clock.now()})])
         await self._record(user_id, "task_added", {"id": task_id}, f"added {text} to your {list_title(key)}")
         return f"Added {text} to your {list_title(key)} ({_count(len(current) + 1)})."
@@ -128,7 +128,7 @@ class Tasks:
         key = list_key(name)
         if key in await self.lists(user_id):
             return f"You already have a {list_title(key)}."
-        await self._db.write([Insert(t.task_list, {"id": new_id("tls"), "user_id": user_id, "list_name": key,
+        await self._db.write([Insert(jt.task_list, {"id": new_id("tls"), "user_id": user_id, "list_name": key,
                                                    "created_at": self._clock.now()})])
         await self._record(user_id, "list_created", {"list": key}, f"made your {list_title(key)}")
         return f"Made your {list_title(key)}. Add to it with 'add … to my {list_title(key)}'."
@@ -139,7 +139,7 @@ class Tasks:
         if isinstance(found, str):
             return found.replace("{list}", list_title(key))
         now = self._clock.now()
-        await self._run(update(t.task).where(t.task.c.id == found.id).values(status="done", done_at=now))
+        await self._run(update(jt.task).where(jt.task.c.id == found.id).values(status="done", done_at=now))
         await self._record(user_id, "task_done", {"id": found.id}, f"ticked off {found.text}")
         return f"Done: {found.text}, ticked off your {list_title(key)}."
 
@@ -149,14 +149,14 @@ class Tasks:
             key = list_key(list_name)
             pool = await self.items(user_id, key)
         else:
-            T = t.task
+            T = jt.task
             pool = _items(await self._db.all(select(T).where(T.c.user_id == user_id).order_by(T.c.id)))
             key = ""
         found = _match(pool, text)
         if isinstance(found, str):
             where = list_title(key) if key else "lists"
             return found.replace("{list}", where)
-        await self._run(delete(t.task).where(t.task.c.id == found.id))
+        await self._run(delete(jt.task).where(jt.task.c.id == found.id))
         title = list_title(found.list_name)
         await self._record(user_id, "tasks_removed", {"rows": [_row(found)]}, f"removed {found.text} from your {title}")
         return f"Removed {found.text} from your {title}. Say /undo to put it back."
@@ -172,7 +172,7 @@ class Tasks:
                 return f"You have no {list_title(key)}; nothing was changed."
             return f"Your {list_title(key)} was already empty."
         ids = [item.id for item in items]
-        removed = await self._run(delete(t.task).where(t.task.c.id.in_(ids)))
+        removed = await self._run(delete(jt.task).where(jt.task.c.id.in_(ids)))
         names = ", ".join(item.text for item in items[:10]) + (" and more" if len(items) > 10 else "")
         await self._record(user_id, "tasks_removed", {"rows": [_row(i) for i in items]},
                            f"cleared your {list_title(key)}")
@@ -188,30 +188,30 @@ class Tasks:
                 for r in payload.get("rows", [])]
         if not rows:
             return "There was nothing to put back."
-        await self._db.write([Insert(t.task, row) for row in rows])
+        await self._db.write([Insert(jt.task, row) for row in rows])
         titles = sorted({list_title(r["list_name"]) for r in rows})
         what = rows[0]["text"] if len(rows) == 1 else _count(len(rows))
         return f"Undone: {what} back on your {' and '.join(titles)}."
 
     async def _restore_added(self, turn: Turn, payload: dict[str, Any]) -> str:
-        row = await self._db.one(select(t.task).where(t.task.c.id == payload.get("id"),
-                                                      t.task.c.user_id == turn.user.id))
+        row = await self._db.one(select(jt.task).where(jt.task.c.id == payload.get("id"),
+                                                      jt.task.c.user_id == turn.user.id))
         if row is None:
             return "That item is already gone."
-        await self._run(delete(t.task).where(t.task.c.id == row.id))
+        await self._run(delete(jt.task).where(jt.task.c.id == row.id))
         return f"Undone: {row.text} taken off your {list_title(row.list_name)} again."
 
     async def _restore_done(self, turn: Turn, payload: dict[str, Any]) -> str:
-        row = await self._db.one(select(t.task).where(t.task.c.id == payload.get("id"),
-                                                      t.task.c.user_id == turn.user.id))
+        row = await self._db.one(select(jt.task).where(jt.task.c.id == payload.get("id"),
+                                                      jt.task.c.user_id == turn.user.id))
         if row is None:
             return "That item is gone."
-        await self._run(update(t.task).where(t.task.c.id == row.id).values(status="open", done_at=None))
+        await self._run(update(jt.task).where(jt.task.c.id == row.id).values(status="open", done_at=None))
         return f"Undone: {row.text} is open again on your {list_title(row.list_name)}."
 
     async def _restore_list(self, turn: Turn, payload: dict[str, Any]) -> str:
         key = str(payload.get("list"))
-        L = t.task_list
+        L = jt.task_list
         await self._run(delete(L).where(L.c.user_id == turn.user.id, L.c.list_name == key))
         return f"Undone: your {list_title(key)} is gone again (its items, if any, stay)."
 

@@ -12,7 +12,7 @@ from jobs.handlers import cancel_reminder, list_reminders, set_reminder
 from jobs.tasks import CONFIRM_CLEAR_OVER, list_title
 
 if TYPE_CHECKING:
-    from jobs.extension import JobsService
+    from jobs.service import JobsService
 
 Repeat = Literal["daily", "weekdays", "weekends", "weekly", "monthly", "hourly"]
 # Reads `read`, changes `write`: what config/catalogue.py assigns.

@@ -18,12 +18,12 @@ from sqlalchemy.engine import Connection
 
 from bot.errors import ThinklioError
 from bot.ids import new_id
-from bot.store import tables as t
 from bot.store.database import Database
+from knowledge import tables as kt
 from knowledge.facts import Scopes
 from knowledge.index import Partition
 
-D, C = t.knowledge_document, t.knowledge_chunk
+D, C = kt.knowledge_document, kt.knowledge_chunk
 MEDIA_TYPES = {"text/plain": "text", "text/markdown": "markdown", "text/x-markdown": "markdown",
                "application/pdf": "pdf"}
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import ClassVar
 
+from agents.extensions import Kit
 from agents.llm.base import estimate_tokens
-from bot.extensions import Kit
 from bot.turn import Turn
 from knowledge.api import upload_route
 from knowledge.attachments import attachment_reader
@@ -14,7 +16,8 @@ from knowledge.extraction import FactProposer, extractor
 from knowledge.facts import Scopes
 from knowledge.handlers import Handlers, own_partition
 from knowledge.service import Knowledge
-from knowledge.tools import memory_tools
+from knowledge.settings import KnowledgeSettings
+from knowledge.tools import TOOL_PERMISSIONS, memory_tools
 
 CONTEXT_MIN_SCORE = 0.2  # below this a fact is noise in the prompt
 DOCUMENT_CHUNKS = 6  # of the document a message refers to, from its start
@@ -65,29 +68,34 @@ def context_hook(knowledge: Knowledge):  # type: ignore[no-untyped-def]
 
 
 class KnowledgeExtension:
-    name = "knowledge"
     intents = frozenset({"remember", "recall", "forget"})
+    settings: ClassVar[type[KnowledgeSettings]] = KnowledgeSettings
+    migrations: ClassVar[Path] = Path(__file__).with_name("migrations") / "versions"
 
     def __init__(self) -> None:
         self.knowledge: Knowledge | None = None
 
     def install(self, kit: Kit) -> None:
         s = kit.services
-        knowledge = Knowledge(s.db, s.clock, s.settings)
+        settings = kit.settings(KnowledgeSettings)
+        knowledge = Knowledge(s.db, s.clock, settings)
         self.knowledge = knowledge
         kit.extras["knowledge"] = knowledge
         handlers = Handlers(knowledge, s.directory, kit.questions, kit.undo)
         kit.answer("remember", handlers.remember)
-        kit.answer("recall", handlers.recall)
-        kit.answer("forget", handlers.forget)
+        # Whether "what is my wifi password" or "forget my wifi password" names something known only the store can
+        # say: looked up even when triage is unsure, handed to the model when nothing is found.
+        kit.answer("recall", handlers.recall, look_first=True)
+        kit.answer("forget", handlers.forget, look_first=True)
         kit.tools.register(*memory_tools(knowledge))
+        kit.assignments.extend(TOOL_PERMISSIONS)
         kit.commands.register_all(knowledge_commands(knowledge))
         kit.web.router.add_routes([upload_route(s, knowledge)])
         kit.knowledge_hooks.append(context_hook(knowledge))
         kit.attachment_handlers.append(attachment_reader(knowledge, s.pipeline))
-        proposer = FactProposer(kit.model, s.pipeline, mode=s.settings.knowledge_extract_with_model,
-                                model_name=s.settings.knowledge_extract_model,
-                                min_confidence=s.settings.knowledge_extract_min_confidence)
+        proposer = FactProposer(kit.model, s.pipeline, mode=settings.knowledge_extract_with_model,
+                                model_name=settings.knowledge_extract_model,
+                                min_confidence=settings.knowledge_extract_min_confidence)
         kit.after_turn.append(extractor(knowledge, proposer))
         kit.on_start.append(knowledge.start)
         kit.on_stop.append(knowledge.stop)

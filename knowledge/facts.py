@@ -16,12 +16,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from bot.ids import new_id
-from bot.store import tables as t
 from bot.store.database import Database
 from bot.turn import Turn
+from knowledge import tables as kt
 from knowledge.index import Partition
 
-F = t.knowledge_fact
+F = kt.knowledge_fact
 
 
 @dataclass(frozen=True, slots=True)

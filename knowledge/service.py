@@ -19,11 +19,11 @@ import structlog
 
 from bot.clock import Clock
 from bot.store.database import Database
-from config.settings import Settings
 from knowledge.documents import DocumentStore, chunk_metadata
 from knowledge.embeddings import Embedder
 from knowledge.facts import Fact, FactStore, Scopes
 from knowledge.index import Partition, VectorIndex
+from knowledge.settings import KnowledgeSettings
 
 log = structlog.get_logger("thinklio.knowledge")
 Progress = Callable[[int, int], None]
@@ -48,7 +48,7 @@ def fact_text(row: Any) -> str:
 
 
 class Knowledge:
-    def __init__(self, db: Database, clock: Clock, settings: Settings, *, index: VectorIndex | None = None,
+    def __init__(self, db: Database, clock: Clock, settings: KnowledgeSettings, *, index: VectorIndex | None = None,
                  embedder: Embedder | None = None) -> None:
         self.db = db
         self.clock = clock

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from knowledge.service import Knowledge
 
 LOAD_TIMEOUT = 90.0
+# What a fresh install assigns to the default agent: reads `read`, writes `write`.
+TOOL_PERMISSIONS: tuple[tuple[str, str], ...] = (("memory_store", "write"), ("memory_search", "read"))
 
 
 def memory_tools(knowledge: Knowledge) -> tuple[Tool, Tool]:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.app import App
-from channels.registry import builder
+from bot.ids import new_id
 from config.settings import Settings
+from server.app import App
+from server.settings import CHANNELS, ServerSettings
+from tests.fakes import postgres
 from tests.fakes.fake_openai import fake_openai  # noqa: F401  (a fixture)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,7 +34,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "model_cache_dir": MODEL_CACHE,  # one ONNX export for the whole run, not one per test
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return ServerSettings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture
@@ -43,7 +45,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def make_app() -> Callable[..., App]:
     def build(settings: Settings, channels: tuple[str, ...] = ("http",)) -> App:
-        return App(settings, channels=builder(channels))
+        return App(settings, channels=CHANNELS.builder(channels))
 
     return build
 
@@ -69,3 +71,24 @@ async def api_key(client: TestClient, app: App) -> str:
 @pytest.fixture
 def auth(api_key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"}
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """One PostgreSQL server for the run (tests that use it are marked `postgres.required()`)."""
+    with postgres.postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+async def database_url(postgres_server: str) -> str:
+    """A fresh, empty database on that server for each test."""
+    import asyncpg
+
+    name = f"t_{new_id('db').split('_')[1][-12:].lower()}"
+    conn = await asyncpg.connect(postgres_server.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return postgres_server.rsplit("/", 1)[0] + f"/{name}"

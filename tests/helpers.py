@@ -7,8 +7,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from bot.app import App
 from bot.store import tables as t
+from server.app import App
 
 
 async def count(app: App, table: Any, *where: Any) -> int:

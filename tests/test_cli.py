@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.app import App
+from server.app import App
 from tests.conftest import MODEL_CACHE, REPO
 from tests.helpers import post
 

@@ -1,6 +1,5 @@
-"""The tool registry and the built-in tools."""
+"""The tool registry; the built-in tools (`builtin.py`) are installed by `agents/core.py`."""
 
-from agents.tools.builtin import BUILTIN_TOOLS
 from agents.tools.registry import (
     TRUST_RANK,
     Tool,
@@ -12,12 +11,5 @@ from agents.tools.registry import (
     validate_arguments,
 )
 
-
-def default_tools() -> ToolRegistry:
-    registry = ToolRegistry()
-    registry.register(*BUILTIN_TOOLS)
-    return registry
-
-
-__all__ = ["TRUST_RANK", "Tool", "ToolContext", "ToolRegistry", "TrustLevel", "default_tools", "tool",
+__all__ = ["TRUST_RANK", "Tool", "ToolContext", "ToolRegistry", "TrustLevel", "tool",
            "tool_from_function", "validate_arguments"]

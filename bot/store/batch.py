@@ -27,7 +27,16 @@ from bot.store.tables import metadata
 
 log = structlog.get_logger("thinklio.store")
 
-_TABLE_ORDER = {table.name: index for index, table in enumerate(metadata.sorted_tables)}
+_table_order: dict[str, int] = {}
+
+
+def _order(name: str) -> int:
+    """A table's place in foreign-key order. Computed when first needed (and again for a table added since):
+    extensions define their tables on the same metadata after this module is imported."""
+    if name not in _table_order:
+        _table_order.clear()
+        _table_order.update({table.name: index for index, table in enumerate(metadata.sorted_tables)})
+    return _table_order[name]
 
 
 @dataclass(slots=True)
@@ -170,7 +179,7 @@ def _insert_guards(conn: Connection, guards: list[Insert]) -> list[bool]:
     for guard in guards:
         by_table.setdefault(guard.table.name, []).append(guard)
     written: set[str] = set()
-    for rows in sorted(by_table.values(), key=lambda r: _TABLE_ORDER[r[0].table.name]):
+    for rows in sorted(by_table.values(), key=lambda r: _order(r[0].table.name)):
         table = rows[0].table
         ids = [r.row["id"] for r in rows]
         if dialect == "sqlite":
@@ -200,7 +209,7 @@ def execute_ops(conn: Connection, ops: Sequence[Op]) -> None:
         else:
             updates.setdefault((op.table.name, tuple(op.values)), []).append(op)
     raw = conn.dialect.name == "sqlite"
-    for (_, columns), group in sorted(inserts.items(), key=lambda item: _TABLE_ORDER[item[0][0]]):
+    for (_, columns), group in sorted(inserts.items(), key=lambda item: _order(item[0][0])):
         table = group[0].table
         if raw:
             sqlite_fast.insert_many(conn, table, columns, [op.row for op in group])

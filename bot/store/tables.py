@@ -1,14 +1,14 @@
 """The schema, as SQLAlchemy Core tables. Names are singular, as in the reference guide.
 
 Alembic migrations under `migrations/versions/` are the history; this module is the current shape and must
-match the head revision (a test compares them).
+match the head revision (a test compares them). Extensions define their own tables on the same `metadata`
+(`knowledge/tables.py`, `jobs/tables.py`) and ship their migrations beside them.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -133,6 +133,9 @@ message = Table(
     fk_column("user_id", "user_profile", nullable=True, index=False),
     Column("text", Text, nullable=False),
     Column("attachments", JSON, nullable=True),  # [Attachment.to_json()]: files are fetched from the channel
+    # What the channel needs to answer in the right place after a restart (an email's Message-ID and
+    # References, a Slack thread's ts): the inbound message's `metadata`, kept as it came.
+    Column("metadata", JSON, nullable=True),
     created_column(),
     UniqueConstraint("channel_id", "external_id"),
     Index("ix_message_conversation_id_id", "conversation_id", "id"),
@@ -215,8 +218,9 @@ platform_state = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
 )
 
-# Replies a channel could not hand over yet (its platform was down or flood-limited), retried in the background
-# and at start-up, oldest first per destination. Rows that went out on the first try are never written here.
+# Messages a channel could not hand over yet (its platform was down or flood-limited), retried in the background
+# and at start-up, oldest first per destination (bot/outbox.py). Rows that went out on the first try are never
+# written here.
 outbox = Table(
     "outbox",
     metadata,
@@ -233,6 +237,9 @@ outbox = Table(
     Column("last_error", Text, nullable=True),
     created_column(),
     Column("sent_at", UTCDateTime(), nullable=True),
+    # The worker sending this row now (one process of several; bot/outbox.py), until `lease_until`.
+    Column("lease_owner", String(40), nullable=True),
+    Column("lease_until", UTCDateTime(), nullable=True),
     UniqueConstraint("channel_type", "dedupe_key"),
     Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
 )
@@ -248,130 +255,6 @@ blocked_chat = Table(
     Column("reason", Text, nullable=True),
     created_column(),
     UniqueConstraint("channel_type", "chat_id"),
-)
-
-# Knowledge (issue 5). SQL is the truth; `index_state` is the row's standing with the derived vector index,
-# committed with the row itself: pending (to embed), indexed, delete (vector to drop), purge (vector to drop,
-# then the row), none.
-knowledge_fact = Table(
-    "knowledge_fact",
-    metadata,
-    id_column(),
-    fk_column("account_id", "account", index=False),
-    Column("scope", String(16), nullable=False),  # user | agent | team | account
-    Column("scope_id", String(40), nullable=False),
-    fk_column("agent_id", "agent", nullable=True, index=False),
-    Column("subject", String(200), nullable=False),
-    Column("predicate", String(64), nullable=False, default="is"),
-    Column("value", Text, nullable=False),
-    Column("category", String(32), nullable=True),
-    Column("confidence", Float, nullable=False, default=1.0),
-    Column("locale", String(16), nullable=True),
-    Column("source", String(16), nullable=False),  # triage | tool | extraction | admin
-    fk_column("source_interaction_id", "interaction", nullable=True, index=False),
-    Column("superseded_by", String(40), nullable=True),
-    Column("archived", Integer, nullable=False, default=0),
-    Column("index_state", String(8), nullable=False, default="pending"),
-    created_column(),
-    Column("updated_at", UTCDateTime(), nullable=False),
-    Index("ix_knowledge_fact_scope", "account_id", "scope", "scope_id", "archived", "subject"),
-    Index("ix_knowledge_fact_index_state", "index_state"),
-)
-
-knowledge_document = Table(
-    "knowledge_document",
-    metadata,
-    id_column(),
-    fk_column("account_id", "account", index=False),
-    Column("scope", String(16), nullable=False),
-    Column("scope_id", String(40), nullable=False),
-    Column("title", String(300), nullable=False),
-    Column("media_type", String(64), nullable=False),
-    Column("size_bytes", Integer, nullable=False),
-    Column("chunks", Integer, nullable=False),
-    Column("archived", Integer, nullable=False, default=0),
-    created_column(),
-    Index("ix_knowledge_document_scope", "account_id", "scope", "scope_id"),
-)
-
-knowledge_chunk = Table(
-    "knowledge_chunk",
-    metadata,
-    id_column(),
-    fk_column("document_id", "knowledge_document"),
-    Column("account_id", String(40), nullable=False),
-    Column("scope", String(16), nullable=False),
-    Column("scope_id", String(40), nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("text", Text, nullable=False),
-    Column("archived", Integer, nullable=False, default=0),
-    Column("index_state", String(8), nullable=False, default="pending"),
-    created_column(),
-    Index("ix_knowledge_chunk_index_state", "index_state"),
-)
-
-# Work that outlives a message (jobs/): reminders, asynchronous tool calls waiting for a callback. The row is the
-# truth; a server only holds a timer for the earliest due time. `claimed_by`/`claimed_at` record which process
-# took a job (claims are conditional updates, so two servers never fire one job).
-job = Table(
-    "job",
-    metadata,
-    id_column(),
-    Column("number", Integer, nullable=False),  # per user, for chat: "cancel reminder 3"
-    Column("type", String(32), nullable=False),  # reminder | callback | ...
-    Column("state", String(16), nullable=False),  # pending running waiting resolved failed cancelled timed_out
-    fk_column("account_id", "account", index=False),
-    fk_column("user_id", "user_profile", index=False),
-    fk_column("agent_id", "agent", nullable=True, index=False),
-    fk_column("conversation_id", "conversation", nullable=True, index=False),
-    fk_column("channel_id", "channel", nullable=True, index=False),
-    fk_column("interaction_id", "interaction", nullable=True, index=False),  # the one that started it
-    Column("due_at", UTCDateTime(), nullable=True),
-    Column("timeout_at", UTCDateTime(), nullable=True),
-    Column("timezone", String(64), nullable=False, default="UTC"),
-    Column("recurrence", JSON, nullable=True),
-    Column("payload", JSON, nullable=False, default=dict),
-    Column("observers", JSON, nullable=False, default=list),  # [{"kind": "follow_up"}, ...]
-    Column("result", JSON, nullable=True),
-    Column("has_useful_output", Boolean, nullable=False, default=False),
-    Column("call_id", String(64), nullable=True, unique=True),
-    Column("claimed_by", String(64), nullable=True),
-    Column("claimed_at", UTCDateTime(), nullable=True),
-    Column("runs", Integer, nullable=False, default=0),
-    Column("error", Text, nullable=True),
-    created_column(),
-    Column("updated_at", UTCDateTime(), nullable=False),
-    Column("finished_at", UTCDateTime(), nullable=True),
-    Column("observed_at", UTCDateTime(), nullable=True),  # observers told; unset after a crash -> told at start-up
-    UniqueConstraint("user_id", "number"),
-    Index("ix_job_state_due_at", "state", "due_at"),
-    Index("ix_job_state_timeout_at", "state", "timeout_at"),
-    Index("ix_job_account_id_created_at", "account_id", "created_at"),
-)
-
-# Per-user named lists (todo, shopping, anything typed).
-task = Table(
-    "task",
-    metadata,
-    id_column(),
-    fk_column("user_id", "user_profile", index=False),
-    Column("list_name", String(64), nullable=False),
-    Column("text", String(500), nullable=False),
-    Column("status", String(8), nullable=False, default="open"),  # open | done
-    created_column(),
-    Column("done_at", UTCDateTime(), nullable=True),
-    Index("ix_task_user_id_list_name", "user_id", "list_name"),
-)
-
-# Lists a user made before putting anything on them ("make a packing list"); items live in `task`.
-task_list = Table(
-    "task_list",
-    metadata,
-    id_column(),
-    fk_column("user_id", "user_profile", index=False),
-    Column("list_name", String(64), nullable=False),
-    created_column(),
-    UniqueConstraint("user_id", "list_name"),
 )
 
 # A question triage asked and is waiting for the answer to ("When should I remind you?"), one per conversation.

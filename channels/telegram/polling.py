@@ -18,7 +18,8 @@ from aiogram.exceptions import TelegramConflictError, TelegramRetryAfter, Telegr
 from aiogram.methods import TelegramMethod
 
 from bot.clock import Clock
-from channels.telegram.sender import backoff, describe
+from bot.outbox import backoff
+from channels.telegram.sender import describe
 
 log = structlog.get_logger("thinklio.telegram")
 

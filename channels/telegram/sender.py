@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
-from typing import Literal
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -20,22 +19,15 @@ from aiogram.exceptions import (
 )
 from aiogram.types import ReplyParameters
 
+from bot.outbox import Delivery
 from channels.telegram.inbound import Target
-
-Verdict = Literal["sent", "retry", "blocked", "failed"]
-MAX_BACKOFF = 60.0
 
 
 @dataclass(frozen=True, slots=True)
-class Result:
-    verdict: Verdict
-    retry_after: float | None = None  # Telegram's own flood wait, when it gave one
-    error: str | None = None
+class Result(Delivery):
+    """A delivery, and the supergroup the chat became when Telegram said so (`retry_after` is its flood wait)."""
+
     migrated_to: int | None = None
-
-
-def backoff(base: float, attempt: int) -> float:
-    return min(MAX_BACKOFF, base * 2 ** max(0, attempt))
 
 
 async def send_text(bot: Bot, target: Target, text: str, *, timeout: float) -> Result:

@@ -23,11 +23,11 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.app import App
 from bot.logs import configure_logging
 from bot.messages import InboundMessage, Sender
 from bot.store import tables as t
-from channels.registry import builder
+from server.app import App
+from server.settings import CHANNELS
 from tests.conftest import make_settings
 from tests.fakes.fake_openai import FakeOpenAI
 
@@ -37,7 +37,7 @@ async def _run(turns: int, with_tool: bool) -> dict[str, float]:
         with tempfile.TemporaryDirectory() as data_dir:
             settings = make_settings(Path(data_dir), llm_provider="openai", llm_base_url=fake.url,
                                      llm_api_key="bench", llm_model="fake-model")
-            app = App(settings, channels=builder(()))
+            app = App(settings, channels=CHANNELS.builder(()))
             await app.start()
             try:
                 overheads: list[float] = []

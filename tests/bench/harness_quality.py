@@ -28,9 +28,11 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.app import App
 from bot.messages import Attachment, InboundMessage, OutboundMessage, Sender
 from bot.store import tables as t
+from jobs import tables as jt
+from knowledge import tables as kt
+from server.app import App
 from tests.conftest import make_settings
 from tests.fakes.fake_openai import FakeOpenAI
 
@@ -105,8 +107,8 @@ class ConsoleFiles(Recorder):
 
 async def user_data(app: App) -> dict[str, int]:
     counts = {}
-    for name, table, where in (("tasks", t.task, None), ("reminders", t.job, None),
-                               ("facts", t.knowledge_fact, t.knowledge_fact.c.archived == 0)):
+    for name, table, where in (("tasks", jt.task, None), ("reminders", jt.job, None),
+                               ("facts", kt.knowledge_fact, kt.knowledge_fact.c.archived == 0)):
         query = select(func.count()).select_from(table)
         row = await app.services.db.one(query.where(where) if where is not None else query)
         counts[name] = int(row[0]) if row is not None else 0

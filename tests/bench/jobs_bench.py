@@ -28,16 +28,21 @@ from sqlalchemy.engine import Connection
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.app import App
+from agents.core import CoreExtension
 from bot.ids import new_id
 from bot.logs import configure_logging
 from bot.messages import InboundMessage, OutboundMessage, Sender
-from bot.store import tables as t
-from jobs.extension import JobsExtension, JobsService
+from channels.base import BaseChannel
+from jobs import tables as jt
+from jobs.extension import JobsExtension
+from jobs.service import JobsService
+from server.app import App
 from tests.conftest import make_settings
 
 
-class Recorder:
+class Recorder(BaseChannel):
+    type = "http"
+
     def __init__(self) -> None:
         self.arrivals: dict[str, float] = {}
 
@@ -49,7 +54,7 @@ class Recorder:
 
 def build(data_dir: Path) -> App:
     settings = make_settings(data_dir, log_level="error")
-    return App(settings, extensions=[JobsExtension()])
+    return App(settings, extensions=[CoreExtension(), JobsExtension()])
 
 
 def service(app: App) -> JobsService:
@@ -85,7 +90,7 @@ async def insert_reminders(app: App, places: list[Any], dues: list[datetime]) ->
 
     def write(conn: Connection) -> None:
         for start in range(0, len(rows), 10_000):
-            conn.execute(t.job.insert(), rows[start:start + 10_000])
+            conn.execute(jt.job.insert(), rows[start:start + 10_000])
 
     await app.services.db.run(write)
     return [row["id"] for row in rows]

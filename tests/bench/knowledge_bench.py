@@ -28,12 +28,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.app import App
 from bot.ids import new_id
-from config.settings import Settings
 from knowledge.facts import Scopes
 from knowledge.index import Partition
 from knowledge.service import Knowledge
+from server.app import App
+from server.settings import load_settings
 
 USERS = 1000
 SHARED = {
@@ -71,9 +71,9 @@ def fact_row(rng: random.Random, account: str, user: int, unique_share: float, n
 async def run_size(size: int, args: argparse.Namespace) -> dict[str, float]:
     rng = random.Random(size)
     with tempfile.TemporaryDirectory(prefix="kbench-") as tmp:
-        settings = Settings(_env_file=None, data_dir=Path(tmp), llm_provider="none",  # type: ignore[call-arg]
-                            model_cache_dir=Path(__file__).resolve().parents[2] / "var" / "models",
-                            log_level="warning")
+        settings = load_settings(_env_file=None, data_dir=Path(tmp), llm_provider="none",
+                                 model_cache_dir=Path(__file__).resolve().parents[2] / "var" / "models",
+                                 log_level="warning")
         app = App(settings, extensions=[])
         await app.open_store()
         s = app.services

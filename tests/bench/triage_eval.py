@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.handled == "all":
         handled = frozenset(INTENTS) - {"none"}
     else:  # what this install answers directly: the core's intents and its extensions'
-        from bot.app import default_extensions
+        from server.app import default_extensions
 
         handled = DIRECT_NOW.union(*(extension.intents for extension in default_extensions())) | {"undo"}
     if args.cv:

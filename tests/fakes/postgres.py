@@ -1,6 +1,8 @@
 """A throwaway PostgreSQL server for tests: initdb in a temporary directory, listening on a free loopback
-port, stopped at the end. Needs the server binaries (Debian's postgresql package); when they are missing the
-tests that use it are skipped with the reason. Root cannot run postgres, so it then runs as user `postgres`."""
+port, stopped at the end. Needs the server binaries (Debian's postgresql package, which `.ci/run` installs): on a
+developer's machine without them the tests that use it are skipped with the reason; in CI (`CI` set) they run
+and fail instead, so a missing server can never pass for a green run. Root cannot run postgres, so it then runs
+as user `postgres`."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 
@@ -43,6 +47,12 @@ def available() -> str | None:
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         return "running as root without runuser"
     return None
+
+
+def required() -> pytest.MarkDecorator:
+    """Mark a module's tests as needing the server: skipped without it, except in CI."""
+    reason = available()
+    return pytest.mark.skipif(reason is not None and not os.environ.get("CI"), reason=str(reason))
 
 
 @contextmanager
