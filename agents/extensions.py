@@ -53,6 +53,7 @@ class Kit:
     # Intents whose handler looks in the store before the message goes to the model, even when triage is unsure:
     # only the store can say whether "forget my wifi password" names something known.
     look_first: set[str] = field(default_factory=set)
+    writes: set[str] = field(default_factory=set)  # intents whose handlers change data (refused to readonly)
     knowledge_hooks: list[KnowledgeHook] = field(default_factory=list)
     attachment_handlers: list[AttachmentHandler] = field(default_factory=list)
     after_turn: list[AfterTurn] = field(default_factory=list)
@@ -64,12 +65,15 @@ class Kit:
     assignments: list[tuple[str, str]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)  # services an extension offers others, by name
 
-    def answer(self, intent: str, handler: DirectHandler, *, look_first: bool = False) -> None:
+    def answer(self, intent: str, handler: DirectHandler, *, look_first: bool = False, writes: bool = False) -> None:
+        """`writes`: the handler changes the user's data, so readonly members are refused it."""
         if intent in self.direct_handlers:
             raise ValueError(f"triage intent {intent!r} already has a direct handler")
         self.direct_handlers[intent] = handler
         if look_first:
             self.look_first.add(intent)
+        if writes:
+            self.writes.add(intent)
 
     def settings(self, kind: type[S]) -> S:
         """The server's settings as `kind` (an extension's own block), which the composition root merged in."""

@@ -94,7 +94,11 @@ class Harness:
         model = self._model.model_for(turn)
         profile = self._model.profile_for(model)
         assigned = await self._directory.agent_tools(turn.agent.id)
-        offered = {tool.name: tool for tool in self._tools.offered(assigned, profile.tools)}
+        access = profile.tools
+        if turn.is_readonly:  # readonly members get the read tools only, offered and allowed
+            assigned = {name: "read" for name in assigned}
+            access = "none" if access == "none" else "read"
+        offered = {tool.name: tool for tool in self._tools.offered(assigned, access)}
         started = time.perf_counter()
         story = TurnLog(profile)
         try:

@@ -17,6 +17,8 @@ from agents.triage import AnswerContext, Triage, TriageResult, answer
 from agents.triage.followup import fill
 from bot.clock import Clock
 from bot.directory import Directory
+from bot.governance import Actor
+from bot.governance.audit import Audit
 from bot.metrics import Metrics
 from bot.questions import Questions
 from bot.turn import Reply, Turn
@@ -41,14 +43,16 @@ def observe_triage(metrics: Metrics) -> Callable[[TriageResult], None]:
 class TriageRoute:
     def __init__(self, triage: Triage, directory: Directory, clock: Clock, capabilities: Capabilities,
                  *, min_strength: float, handlers: Mapping[str, DirectHandler] | None = None,
-                 look_first: frozenset[str] = frozenset(),
-                 questions: Questions | None = None, undo: UndoLog | None = None) -> None:
+                 look_first: frozenset[str] = frozenset(), writes: frozenset[str] = frozenset(),
+                 questions: Questions | None = None, undo: UndoLog | None = None,
+                 audit: Audit | None = None) -> None:
         self._triage = triage
         self._directory = directory
         self._clock = clock
         self._capabilities = capabilities
         self._min_strength = min_strength
-        self._handlers = dict(handlers or {})
+        self._handlers = {intent: _readonly_guard(intent, handler, audit) if intent in writes else handler
+                          for intent, handler in (handlers or {}).items()}
         self._look_first = look_first  # handlers that look in the store even when triage is unsure
         self._questions = questions
         self._undo = undo
@@ -74,6 +78,8 @@ class TriageRoute:
                         return answered if isinstance(answered, Reply) else Reply(answered, tier="triage",
                                                                                   intent=pending.intent)
         if result.intent == "undo" and result.direct and self._undo is not None:
+            if turn.is_readonly:
+                return Reply(READONLY, tier="triage", intent="undo", error_code="forbidden")
             return Reply(await self._undo.undo(turn), tier="triage", intent="undo")
         zone = result.entities.get("timezone")
         if result.intent == "remember" and zone and result.strength >= self._min_strength:
@@ -104,3 +110,19 @@ class TriageRoute:
         if text is None:
             return None
         return Reply(text, tier="triage", intent=result.intent)
+
+
+READONLY = "Your role here is readonly: I can answer questions, but I can't change anything for you."
+
+
+def _readonly_guard(intent: str, handler: DirectHandler, audit: Audit | None) -> DirectHandler:
+    """The handler, refused to readonly members (and the refusal audited)."""
+
+    async def guarded(turn: Turn, result: TriageResult) -> str | Reply | None:
+        if not turn.is_readonly:
+            return await handler(turn, result)
+        if audit is not None:
+            await audit.refused(Actor.of_turn(turn), f"triage.{intent}", "readonly role")
+        return Reply(READONLY, tier="triage", intent=intent, error_code="forbidden")
+
+    return guarded

@@ -22,6 +22,7 @@ from bot.records import (
     AgentRecord,
     ChannelRecord,
     ConversationRecord,
+    Membership,
     UserRecord,
     record,
 )
@@ -41,7 +42,7 @@ class Directory:
         self._accounts: dict[str, AccountRecord] = {}
         self._identities: LRU[tuple[str, str], str] = LRU(capacity)
         self._users: LRU[str, UserRecord] = LRU(capacity)
-        self._members: LRU[tuple[str, str], str] = LRU(capacity)
+        self._members: LRU[tuple[str, str], Membership] = LRU(capacity)
         self._conversations: LRU[tuple[str, str], ConversationRecord] = LRU(capacity)
         self._conversations_by_id: LRU[str, ConversationRecord] = LRU(capacity)
         self._agent_tools: dict[str, dict[str, str]] = {}
@@ -120,24 +121,30 @@ class Directory:
             user_id = await self._db.run(lambda conn: self._find_or_create_user(conn, channel_type, sender))
             self._identities.put(key, user_id)
         if self._members.get((account_id, user_id)) is None:
-            role = await self._db.run(lambda conn: self._ensure_membership(conn, account_id, user_id))
-            self._members.put((account_id, user_id), role)
+            member = await self._db.run(lambda conn: self._ensure_membership(conn, account_id, user_id))
+            self._members.put((account_id, user_id), member)
         user = await self.user(user_id)
         assert user is not None
         return user
 
-    async def role(self, account_id: str, user_id: str) -> str | None:
-        role = self._members.get((account_id, user_id))
-        if role is None:
+    async def membership(self, account_id: str, user_id: str) -> Membership | None:
+        """The user's role and standing in the account; None when they are not a member."""
+        member = self._members.get((account_id, user_id))
+        if member is None:
             row = await self._db.one(
-                select(t.membership.c.role).where(
+                select(t.membership.c.role, t.membership.c.status).where(
                     t.membership.c.account_id == account_id, t.membership.c.user_id == user_id
                 )
             )
-            role = None if row is None else row.role
-            if role is not None:
-                self._members.put((account_id, user_id), role)
-        return role
+            if row is None:
+                return None
+            member = Membership(row.role, row.status)
+            self._members.put((account_id, user_id), member)
+        return member
+
+    async def role(self, account_id: str, user_id: str) -> str | None:
+        member = await self.membership(account_id, user_id)
+        return None if member is None else member.role
 
     async def identities(self, user_id: str) -> list[tuple[str, str]]:
         rows = await self._db.all(
@@ -178,21 +185,21 @@ class Directory:
         )
         return user_id
 
-    def _ensure_membership(self, conn: Connection, account_id: str, user_id: str) -> str:
-        role = conn.scalar(
-            select(t.membership.c.role).where(
+    def _ensure_membership(self, conn: Connection, account_id: str, user_id: str) -> Membership:
+        row = conn.execute(
+            select(t.membership.c.role, t.membership.c.status).where(
                 t.membership.c.account_id == account_id, t.membership.c.user_id == user_id
             )
-        )
-        if role is not None:
-            return str(role)
+        ).first()
+        if row is not None:
+            return Membership(row.role, row.status)
         conn.execute(
             t.membership.insert().values(
-                id=new_id("mem"), account_id=account_id, user_id=user_id, role="member",
+                id=new_id("mem"), account_id=account_id, user_id=user_id, role="member", status="active",
                 created_at=self._clock.now(),
             )
         )
-        return "member"
+        return Membership("member", "active")
 
     # conversations ------------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ PAUSED = "Thinklio is paused by an administrator, so your message was not proces
 MAINTENANCE = ("Thinklio is down for maintenance. Your message is saved and will be answered when "
                "maintenance ends.")
 SUSPENDED = "Your access has been suspended. Contact an administrator of this workspace."
+SUSPENDED_HERE = "Your access to this workspace has been suspended. Contact one of its administrators."
 ACCOUNT_SUSPENDED = "This workspace is suspended. Contact its administrator."
 AGENT_PAUSED = "{name} is paused by an administrator and is not taking messages right now."
 
@@ -35,6 +36,8 @@ def build_gates(platform: PlatformState, directory: Directory) -> list[Gate]:
     async def user_gate(turn: Turn) -> Reply | None:
         if turn.user.status == "suspended":
             return Reply(SUSPENDED, tier="gate", status="rejected", error_code="user_suspended")
+        if turn.member_status == "suspended" and not turn.is_platform_admin:
+            return Reply(SUSPENDED_HERE, tier="gate", status="rejected", error_code="user_suspended")
         return None
 
     async def account_gate(turn: Turn) -> Reply | None:

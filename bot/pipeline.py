@@ -417,12 +417,14 @@ class Pipeline:
                     user: UserRecord, conversation: ConversationRecord, *, sender: str, received_at: datetime,
                     origin: str = "user", attachments: tuple[Attachment, ...] = (),
                     metadata: dict[str, Any] | None = None) -> Turn:
+        member = await self._directory.membership(channel.account_id, user.id)
         return Turn(interaction_id=interaction_id, message_id=message_id, text=text, channel=channel,
                     attachments=attachments, metadata=dict(metadata or {}),
                     agent=await self._directory.agent(conversation.agent_id), user=user, conversation=conversation,
                     sender_external_id=sender, received_at=received_at, origin=origin,
                     is_platform_admin=bool(sender) and self._is_platform_admin(channel.type, sender),
-                    role=await self._directory.role(channel.account_id, user.id),
+                    role=None if member is None else member.role,
+                    member_status="active" if member is None else member.status,
                     default_timezone=self._settings.default_timezone)
 
     async def drain(self, timeout: float = 10.0) -> None:

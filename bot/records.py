@@ -49,6 +49,12 @@ class UserRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Membership:
+    role: str  # owner | admin | member | readonly
+    status: str  # active | suspended (in this account only)
+
+
+@dataclass(frozen=True, slots=True)
 class ConversationRecord:
     id: str
     channel_id: str

@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 
 from bot.commands import CommandContext, CommandError, CommandRegistry, parse_command
 from bot.directory import Directory
+from bot.errors import ThinklioError
+from bot.governance import Actor, Governance
 from bot.platform import PlatformState
 from bot.turn import Reply, Turn
 
@@ -20,11 +22,12 @@ Capabilities = Callable[[Turn], Awaitable[list[tuple[str, str]]]]
 
 class CommandRoute:
     def __init__(self, registry: CommandRegistry, directory: Directory, platform: PlatformState,
-                 capabilities: Capabilities) -> None:
+                 capabilities: Capabilities, governance: Governance) -> None:
         self._registry = registry
         self._directory = directory
         self._platform = platform
         self._capabilities = capabilities
+        self._governance = governance
 
     async def __call__(self, turn: Turn) -> Reply | None:
         parsed = parse_command(turn.text) if turn.origin == "user" else None
@@ -37,17 +40,28 @@ class CommandRoute:
             turn.record("command", name, status="error", started=started, error="unknown_command")
             return Reply(f"I don't know the command /{name}. Send /help to see the ones I have.",
                          tier="command", intent=f"/{name}", error_code="unknown_command")
+        refusal = None
         if command.admin and not turn.is_account_admin:
+            refusal = f"/{name} is for administrators."
+        elif command.writes and turn.is_readonly:
+            refusal = f"/{name} changes things, and your role here is readonly."
+        if refusal is not None:
             turn.record("command", name, status="denied", started=started, error="forbidden")
-            return Reply(f"/{name} is for administrators.", tier="command", intent=f"/{name}",
-                         error_code="forbidden")
+            await self._governance.audit.refused(Actor.of_turn(turn), f"command.{name}", refusal)
+            return Reply(refusal, tier="command", intent=f"/{name}", error_code="forbidden")
         context = CommandContext(turn=turn, args=args, directory=self._directory, platform=self._platform,
-                                 registry=self._registry, capabilities=self._capabilities)
+                                 registry=self._registry, capabilities=self._capabilities,
+                                 governance=self._governance)
         try:
             text = await command.handler(context)
         except CommandError as exc:
             turn.record("command", name, status="error", started=started, error=exc.code)
+            if exc.code == "forbidden":
+                await self._governance.audit.refused(Actor.of_turn(turn), f"command.{name}", str(exc))
             return Reply(str(exc), tier="command", intent=f"/{name}", error_code=exc.code)
+        except ThinklioError as exc:  # from the governance services, which audit their own refusals
+            turn.record("command", name, status="error", started=started, error=exc.code)
+            return Reply(exc.message, tier="command", intent=f"/{name}", error_code=exc.code)
         turn.record("command", name, started=started)
         return Reply(text, tier="command", intent=f"/{name}")
 

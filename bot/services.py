@@ -10,6 +10,7 @@ from bot.channel import Channel
 from bot.clock import Clock
 from bot.commands import CommandRegistry
 from bot.directory import Directory
+from bot.governance import Governance
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.platform import PlatformState
@@ -28,5 +29,6 @@ class Services:
     api_keys: ApiKeys
     commands: CommandRegistry
     pipeline: Pipeline
+    governance: Governance
     channels: list[Channel] = field(default_factory=list)
     started_monotonic: float = field(default_factory=time.monotonic)

@@ -60,7 +60,8 @@ class Turn:
     received_at: datetime
     origin: str = "user"  # user: a person wrote it; event: the server started it (a callback's follow-up)
     is_platform_admin: bool = False
-    role: str | None = None
+    role: str | None = None  # in the channel's account: owner | admin | member | readonly
+    member_status: str = "active"  # suspended: blocked in this account by its admins
     default_timezone: str = "UTC"
     attachments: tuple[Attachment, ...] = ()
     # The channel's data about the inbound message (stored with it, so it survives a restart): what its reply
@@ -82,6 +83,11 @@ class Turn:
     @property
     def is_account_admin(self) -> bool:
         return self.is_platform_admin or self.role in ("owner", "admin")
+
+    @property
+    def is_readonly(self) -> bool:
+        """May talk to agents, but nothing it asks for may change anything (write tools, state commands)."""
+        return self.role == "readonly" and not self.is_platform_admin
 
     @property
     def actor(self) -> str:

@@ -79,5 +79,5 @@ def build_commands(service: JobsService) -> tuple[Command, ...]:
     return (
         Command("jobs", "your reminders and other pending work (admins: everyone's)", jobs_command),
         Command("job", "one job's details, or cancel it", job_command, usage="ID | cancel ID"),
-        Command("cancel", "cancel reminder N", cancel_command, usage="N"),
+        Command("cancel", "cancel reminder N", cancel_command, usage="N", writes=True),
     )

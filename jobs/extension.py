@@ -25,6 +25,9 @@ SKILLS = (
 )
 
 
+WRITES = frozenset({"reminder_set", "task_add", "task_done", "task_remove", "task_clear", "list_create"})
+
+
 class JobsExtension:
     intents = frozenset({"reminder_set", "reminder_list", "task_add", "task_list", "task_done", "task_remove",
                          "task_clear", "list_create"})
@@ -48,7 +51,7 @@ class JobsExtension:
         undo_restorers(service)
         for intent, handler in direct_handlers(service).items():
             # "cancel reminder 3" is answered even when triage is unsure, once the reminder is found.
-            kit.answer(intent, handler, look_first=intent == "reminder_list")
+            kit.answer(intent, handler, look_first=intent == "reminder_list", writes=intent in WRITES)
         kit.tools.register(*build_tools(service))
         kit.assignments.extend(PERMISSIONS)
         kit.commands.register_all(build_commands(service))

@@ -63,5 +63,5 @@ def knowledge_commands(knowledge: Knowledge) -> list[Command]:
 
     return [
         Command("knowledge", "list what I know about you and for you", list_knowledge),
-        Command("forget", "forget a fact or a document by its id", forget, usage="ID"),
+        Command("forget", "forget a fact or a document by its id", forget, usage="ID", writes=True),
     ]

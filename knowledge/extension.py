@@ -82,11 +82,11 @@ class KnowledgeExtension:
         self.knowledge = knowledge
         kit.extras["knowledge"] = knowledge
         handlers = Handlers(knowledge, s.directory, kit.questions, kit.undo)
-        kit.answer("remember", handlers.remember)
+        kit.answer("remember", handlers.remember, writes=True)
         # Whether "what is my wifi password" or "forget my wifi password" names something known only the store can
         # say: looked up even when triage is unsure, handed to the model when nothing is found.
         kit.answer("recall", handlers.recall, look_first=True)
-        kit.answer("forget", handlers.forget, look_first=True)
+        kit.answer("forget", handlers.forget, look_first=True, writes=True)
         kit.tools.register(*memory_tools(knowledge))
         kit.assignments.extend(TOOL_PERMISSIONS)
         kit.commands.register_all(knowledge_commands(knowledge))

@@ -25,6 +25,7 @@ from bot.clock import Clock, SystemClock
 from bot.commands import CommandRegistry
 from bot.directory import Directory
 from bot.gates import build_gates
+from bot.governance import Governance
 from bot.http_api import install_routes
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
@@ -69,7 +70,8 @@ class App:
                             metrics=metrics, clock=clock, settings=settings)
         self.services = Services(settings=settings, clock=clock, db=db, metrics=metrics, platform=platform,
                                  directory=directory, api_keys=ApiKeys(db, clock, platform),
-                                 commands=CommandRegistry(), pipeline=pipeline)
+                                 commands=CommandRegistry(), pipeline=pipeline,
+                                 governance=Governance.build(db, clock, directory, platform))
         self.web = web.Application(middlewares=[error_middleware(metrics)],
                                    client_max_size=settings.max_body_bytes)
         self.tools = ToolRegistry()
@@ -119,11 +121,12 @@ class App:
         triage = Triage(min_strength=s.settings.triage_min_strength, max_ambiguity=s.settings.triage_max_ambiguity,
                         handled_intents=answered, on_parse=observe_triage(s.metrics))
         return [
-            CommandRoute(s.commands, s.directory, s.platform, capabilities),
+            CommandRoute(s.commands, s.directory, s.platform, capabilities, s.governance),
             AttachmentRoute(kit.attachment_handlers),
             TriageRoute(triage, s.directory, s.clock, capabilities, min_strength=s.settings.triage_min_strength,
                         handlers=kit.direct_handlers, look_first=frozenset(kit.look_first),
-                        questions=self.questions, undo=self.undo),
+                        writes=frozenset(kit.writes), questions=self.questions, undo=self.undo,
+                        audit=s.governance.audit),
         ]
 
     async def _on_startup(self, _: web.Application) -> None:

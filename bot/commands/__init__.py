@@ -3,7 +3,8 @@ installs through the extension hook, like any extension's commands."""
 
 from bot.commands.admin import ADMIN_COMMANDS
 from bot.commands.basic import BASIC_COMMANDS
+from bot.commands.governance import GOVERNANCE_COMMANDS
 from bot.commands.registry import Command, CommandContext, CommandError, CommandRegistry, parse_command
 
-__all__ = ["ADMIN_COMMANDS", "BASIC_COMMANDS", "Command", "CommandContext", "CommandError", "CommandRegistry",
-           "parse_command"]
+__all__ = ["ADMIN_COMMANDS", "BASIC_COMMANDS", "GOVERNANCE_COMMANDS", "Command", "CommandContext", "CommandError",
+           "CommandRegistry", "parse_command"]

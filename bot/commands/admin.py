@@ -1,4 +1,5 @@
-"""Administration from chat: platform kill switch and maintenance, agent pause, user suspension, status."""
+"""Administration from chat: platform kill switch and maintenance, agent pause, status. People, roles, the account
+and the audit trail are in `governance.py`."""
 
 from __future__ import annotations
 
@@ -55,31 +56,12 @@ async def agent_command(ctx: CommandContext) -> str:
     return f"Agent {agent.slug} is now {status}."
 
 
-async def user_command(ctx: CommandContext) -> str:
-    action, _, user_id = ctx.args.partition(" ")
-    user_id = user_id.strip()
-    if action not in ("suspend", "resume") or not user_id:
-        raise CommandError("Usage: /user suspend|resume USER_ID")
-    account_id = ctx.turn.channel.account_id
-    if not ctx.turn.is_platform_admin and await ctx.directory.role(account_id, user_id) is None:
-        raise CommandError(f"No user {user_id!r} in this account.", code="not_found")
-    if await ctx.directory.user(user_id) is None:
-        raise CommandError(f"No user {user_id!r}.", code="not_found")
-    if user_id == ctx.turn.user.id:
-        raise CommandError("You cannot suspend yourself.")
-    status = "suspended" if action == "suspend" else "active"
-    await ctx.platform.change([Update(t.user_profile, user_id, {"status": status})], actor=ctx.turn.actor,
-                              action=f"user.{action}", target_type="user_profile", target_id=user_id,
-                              account_id=account_id)
-    return f"User {user_id} is now {status}."
-
-
 ADMIN_COMMANDS = (
     Command("status", "platform, agent and channel state", status_command, admin=True),
     Command("pause", "stop all processing (kill switch)", pause_command, admin=True),
     Command("resume", "resume processing", resume_command, admin=True),
     Command("maintenance", "keep messages and answer them later", maintenance_command, usage="on|off",
             admin=True),
-    Command("agent", "pause or resume an agent", agent_command, usage="pause|resume SLUG", admin=True),
-    Command("user", "suspend or resume a user", user_command, usage="suspend|resume USER_ID", admin=True),
+    Command("agent", "pause or resume an agent", agent_command, usage="pause|resume SLUG", admin=True,
+            writes=True),
 )

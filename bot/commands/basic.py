@@ -8,7 +8,9 @@ from bot.undo import UndoLog
 
 
 async def help_command(ctx: CommandContext) -> str:
-    lines = [f"I'm {ctx.turn.agent.name}. Commands:"]
+    if ctx.args:
+        return _help_for(ctx, ctx.args.strip().lstrip("/").lower())
+    lines = [f"I'm {ctx.turn.agent.name}. Commands (/help COMMAND for one):"]
     for command in ctx.registry.visible_to(ctx.turn):
         usage = f" {command.usage}" if command.usage else ""
         lines.append(f"/{command.name}{usage} - {command.summary}")
@@ -17,6 +19,16 @@ async def help_command(ctx: CommandContext) -> str:
         lines.append("You can also just ask:")
         lines.extend(f"- {name}: {summary}" for name, summary in skills)
     return "\n".join(lines)
+
+
+def _help_for(ctx: CommandContext, name: str) -> str:
+    command = ctx.registry.get(name)
+    if command is None or command not in ctx.registry.visible_to(ctx.turn):
+        raise CommandError(f"I don't know the command /{name}. Send /help to see the ones I have.",
+                           code="not_found")
+    usage = f" {command.usage}" if command.usage else ""
+    who = " Administrators only." if command.admin else ""
+    return f"/{command.name}{usage} - {command.summary}.{who}" + (f"\n{command.help}" if command.help else "")
 
 
 async def start_command(ctx: CommandContext) -> str:
@@ -52,7 +64,7 @@ async def timezone_command(ctx: CommandContext) -> str:
 
 
 BASIC_COMMANDS = (
-    Command("help", "what I can do", help_command),
+    Command("help", "what I can do", help_command, usage="[COMMAND]"),
     Command("start", "say hello", start_command, usage="[payload]"),
     Command("whoami", "who you are to me", whoami_command),
     Command("timezone", "show or set your time zone", timezone_command, usage="[Area/City]"),
@@ -63,4 +75,4 @@ def undo_command(undo: UndoLog) -> Command:
     async def run(ctx: CommandContext) -> str:
         return await undo.undo(ctx.turn)
 
-    return Command("undo", "take back your last change (a few minutes)", run)
+    return Command("undo", "take back your last change (a few minutes)", run, writes=True)

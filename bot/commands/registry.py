@@ -11,6 +11,7 @@ from bot.turn import Turn
 
 if TYPE_CHECKING:
     from bot.directory import Directory
+    from bot.governance import Governance
     from bot.platform import PlatformState
 
 _COMMAND = re.compile(r"^/([A-Za-z][A-Za-z0-9_]{0,31})(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?$", re.DOTALL)
@@ -24,6 +25,7 @@ class CommandContext:
     platform: PlatformState
     registry: CommandRegistry
     capabilities: Callable[[Turn], Awaitable[list[tuple[str, str]]]]
+    governance: Governance
 
 
 Handler = Callable[[CommandContext], Awaitable[str]]
@@ -36,6 +38,8 @@ class Command:
     handler: Handler
     usage: str = ""
     admin: bool = False  # account admins and platform admins only
+    writes: bool = False  # changes something: refused to readonly members
+    help: str = ""  # the longer text of /help NAME
 
 
 class CommandError(Exception):

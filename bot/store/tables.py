@@ -64,7 +64,9 @@ membership = Table(
     id_column(),
     fk_column("account_id", "account", index=False),
     fk_column("user_id", "user_profile"),
-    Column("role", String(16), nullable=False),
+    Column("role", String(16), nullable=False),  # owner | admin | member | readonly (bot/governance/roles.py)
+    # suspended: this account's admins blocked the user here (the user's own status blocks them everywhere)
+    Column("status", String(16), nullable=False, server_default="active"),
     created_column(),
     UniqueConstraint("account_id", "user_id"),
 )

@@ -1,0 +1,67 @@
+"""The audit trail of administration: every change (written with it, by `PlatformState.change`) and every
+refusal (written here), with who, through which channel, on what, and the outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from bot.clock import Clock
+from bot.governance.actor import Actor
+from bot.ids import new_id
+from bot.store import tables as t
+from bot.store.batch import Insert
+from bot.store.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    id: str
+    created_at: datetime
+    actor: str
+    action: str
+    target_type: str | None
+    target_id: str | None
+    detail: dict[str, Any]
+
+    @property
+    def outcome(self) -> str:
+        return str(self.detail.get("outcome", "done"))
+
+
+def done(actor: Actor, **detail: Any) -> dict[str, Any]:
+    """The detail of a change that went through."""
+    return {"outcome": "done", "channel": actor.channel, **detail}
+
+
+class Audit:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def refused(self, actor: Actor, action: str, reason: str, *, target_type: str | None = None,
+                      target_id: str | None = None) -> None:
+        await self._db.write([Insert(t.audit_event, {
+            "id": new_id("aud"), "account_id": actor.account_id, "actor": actor.label, "action": action,
+            "target_type": target_type, "target_id": target_id,
+            "detail": {"outcome": "refused", "reason": reason, "channel": actor.channel},
+            "created_at": self._clock.now(),
+        })])
+
+    async def events(self, account_id: str | None, *, since: datetime | None = None, who: str | None = None,
+                     limit: int = 20, offset: int = 0) -> list[AuditEvent]:
+        """Newest first. `account_id` None: the whole platform. `who` matches the actor or the action prefix."""
+        table = t.audit_event
+        query = select(table).order_by(table.c.id.desc()).limit(limit).offset(offset)
+        if account_id is not None:
+            query = query.where(table.c.account_id == account_id)
+        if since is not None:
+            query = query.where(table.c.created_at >= since)
+        if who:
+            query = query.where(or_(table.c.actor == who, table.c.action.startswith(who)))
+        rows = await self._db.all(query)
+        return [AuditEvent(row.id, row.created_at, row.actor, row.action, row.target_type, row.target_id,
+                           dict(row.detail or {})) for row in rows]
