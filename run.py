@@ -110,10 +110,15 @@ def _apikey(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _platform(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.governance import Actor
+
     async def work(services) -> int:  # type: ignore[no-untyped-def]
         if args.platform_command != "status":
             status = {"pause": "paused", "resume": "online", "maintenance": "maintenance"}[args.platform_command]
-            await services.platform.set_status(status, actor="cli")
+            cli = Actor("cli", "", None, is_platform_admin=True, channel="cli")
+            cancelled = await services.governance.controls.set_platform(cli, status)
+            if cancelled:
+                print(f"{cancelled} pending jobs cancelled")
         print(f"platform: {services.platform.status}")
         return 0
 

@@ -27,6 +27,7 @@ from agents.harness_replies import (
     OVER_BUDGET,
     TurnLog,
     answered,
+    halted,
     provider_failed,
     stopped,
     too_long,
@@ -37,6 +38,7 @@ from agents.tools import TRUST_RANK, Tool, ToolContext, ToolRegistry, validate_a
 from agents.tools.grounding import ungrounded
 from bot.directory import Directory
 from bot.metrics import Metrics
+from bot.platform import PlatformState
 from bot.store import tables as t
 from bot.store.batch import Update
 from bot.store.database import Database
@@ -54,7 +56,7 @@ Drafts = Callable[[Turn], TextSink | None]
 class Harness:
     def __init__(self, *, model: ModelCalls, tools: ToolRegistry, context: ContextBuilder, directory: Directory,
                  db: Database, metrics: Metrics, settings: Settings, services: Any = None,
-                 drafts: Drafts | None = None) -> None:
+                 drafts: Drafts | None = None, platform: PlatformState | None = None) -> None:
         self._model = model
         self._tools = tools
         self._context = context
@@ -63,6 +65,7 @@ class Harness:
         self._metrics = metrics
         self._settings = settings
         self._drafts = drafts  # where a channel shows the answer while it is written
+        self._platform = platform  # the kill switch, checked between steps
         self.services = services  # tools receive it
 
     async def __call__(self, turn: Turn) -> Reply:
@@ -118,6 +121,8 @@ class Harness:
         outputs: dict[str, str] = {}  # (name + arguments) -> what the tool answered, for repeats
         unproductive = 0
         for step in range(profile.max_steps):
+            if step and (code := await self._halted(turn)) is not None:
+                return halted(story, code, turn.agent.name)
             if step and not await prompt.refit(self._model.count_tokens):
                 return stopped(story, "context_full") if story.said else provider_failed(
                     story, ProviderError("provider_context", "the turn outgrew the model's window"))
@@ -142,6 +147,14 @@ class Harness:
             if unproductive >= MAX_UNPRODUCTIVE_STEPS:
                 return stopped(story, "no_progress")
         return stopped(story, "max_steps")
+
+    async def _halted(self, turn: Turn) -> str | None:
+        """Why the turn must stop before its next step: the platform or the agent was paused meanwhile."""
+        if self._platform is not None and self._platform.status == "paused":
+            return "platform_paused"
+        if (await self._directory.agent(turn.agent.id)).status == "paused":
+            return "agent_paused"
+        return None
 
     async def _call(self, turn: Turn, call: ToolCall, offered: dict[str, Tool], assigned: dict[str, str],
                     story: TurnLog, outputs: dict[str, str], prompt: Prompt) -> tuple[str, bool]:

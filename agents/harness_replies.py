@@ -27,6 +27,10 @@ TOO_LONG = ("Your message is too long for the language model I use here (about {
 CONVERSATION_TOO_LONG = ("This got too long for the language model I use here, so I stopped. Please ask again "
                          "in fewer words.")
 OVER_BUDGET = "I can't use the language model right now: {reason}. An administrator can raise the budget."
+HALTED = {
+    "platform_paused": "I stopped working on this: Thinklio was paused by an administrator. Please ask again later.",
+    "agent_paused": "I stopped working on this: {name} was paused by an administrator. Please ask again later.",
+}
 NO_ANSWER = "I'm sorry, I have no answer to that."
 COULD_NOT = "I could not do that: I tried {tried} without getting to an answer."
 GAVE_UP = "I could not do that: I went round in circles without getting to an answer."
@@ -69,6 +73,13 @@ def stopped(log: TurnLog, code: str) -> Reply:
         return Reply(_finish(log, log.said.strip(), hint=False), tier="llm", error_code=code)
     text = COULD_NOT.format(tried=_names(log.tried)) if log.tried else GAVE_UP
     return Reply(_finish(log, text, hint=True), tier="llm", error_code=code)
+
+
+def halted(log: TurnLog, code: str, agent_name: str) -> Reply:
+    """An administrator stopped the platform or the agent while the turn ran: it ends after its current step,
+    saying so, with whatever the model had already changed."""
+    return Reply(_finish(log, HALTED[code].format(name=agent_name), hint=False), tier="llm", status="rejected",
+                 error_code=code)
 
 
 def provider_failed(log: TurnLog, exc: ProviderError) -> Reply:

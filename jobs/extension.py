@@ -56,6 +56,7 @@ class JobsExtension:
         kit.assignments.extend(PERMISSIONS)
         kit.commands.register_all(build_commands(service))
         kit.web.router.add_post("/v1/callbacks/{call_id}", callbacks.http)
+        s.governance.pending.register(store.cancel_pending)
         kit.on_ready.append(service.start)
         kit.on_stop.append(service.stop)
         kit.skills.extend(SKILLS)

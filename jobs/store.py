@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from bot.clock import Clock
+from bot.governance.pending import WorkScope
 from bot.ids import new_id
 from bot.store import tables as t
 from bot.store.database import Database
@@ -179,6 +180,19 @@ class JobStore:
             if item is not None:
                 await self.events.emit(JobStateChanged(item[1], item[0], item[1].state))
         return [None if item is None else item[1] for item in outcome]
+
+    async def cancel_pending(self, scope: WorkScope, reason: str) -> int:
+        """Cancel every pending or waiting job in the scope (the kill switch, an agent's pause); running ones finish
+        their step. Each cancellation is a conditional change, so a job that fired meanwhile is left alone."""
+        query = select(jt.job.c.id).where(jt.job.c.state.in_(["pending", "waiting"]))
+        for column, value in (("account_id", scope.account_id), ("user_id", scope.user_id),
+                              ("agent_id", scope.agent_id)):
+            if value is not None:
+                query = query.where(jt.job.c[column] == value)
+        ids = [row.id for row in await self.db.all(query)]
+        changed = await self.change_many([(job_id, {"error": reason}) for job_id in ids], ("pending", "waiting"),
+                                         "cancelled")
+        return sum(1 for job in changed if job is not None)
 
     async def complete(self, worker: str, done: Sequence[tuple[JobRecord, str, dict[str, Any]]]
                        ) -> list[JobRecord | None]:

@@ -88,7 +88,7 @@ class App:
             context=ContextBuilder(db, clock, history_tokens=settings.harness_history_tokens,
                                    knowledge=knowledge_hooks),
             directory=directory, db=db, metrics=metrics, settings=settings, services=self.services,
-            drafts=pipeline.outlets.draft,
+            drafts=pipeline.outlets.draft, platform=platform,
         )
         self.questions = Questions(db, clock, ttl_seconds=settings.triage_question_ttl_seconds)
         self.undo = UndoLog(db, clock, window_seconds=settings.undo_window_seconds)

@@ -4,33 +4,29 @@ and the audit trail are in `governance.py`."""
 from __future__ import annotations
 
 from bot.commands.registry import Command, CommandContext, CommandError
-from bot.store import tables as t
-from bot.store.batch import Update
+from bot.governance import Actor
 
 
-def _require_platform_admin(ctx: CommandContext) -> None:
-    if not ctx.turn.is_platform_admin:
-        raise CommandError("Only a platform administrator can do that.", code="forbidden")
+def _cancelled(count: int) -> str:
+    return f" {count} pending job{'s' if count != 1 else ''} cancelled." if count else ""
 
 
 async def pause_command(ctx: CommandContext) -> str:
-    _require_platform_admin(ctx)
-    await ctx.platform.set_status("paused", actor=ctx.turn.actor)
-    return "Platform paused: no new messages are processed until /resume."
+    cancelled = await ctx.governance.controls.set_platform(Actor.of_turn(ctx.turn), "paused")
+    return ("Platform paused (kill switch): running turns stop after their current step and no new messages are "
+            f"processed until /resume.{_cancelled(cancelled)}")
 
 
 async def resume_command(ctx: CommandContext) -> str:
-    _require_platform_admin(ctx)
-    await ctx.platform.set_status("online", actor=ctx.turn.actor)
+    await ctx.governance.controls.set_platform(Actor.of_turn(ctx.turn), "online")
     return "Platform online."
 
 
 async def maintenance_command(ctx: CommandContext) -> str:
-    _require_platform_admin(ctx)
     mode = ctx.args.lower()
     if mode not in ("on", "off"):
         raise CommandError("Usage: /maintenance on|off")
-    await ctx.platform.set_status("maintenance" if mode == "on" else "online", actor=ctx.turn.actor)
+    await ctx.governance.controls.set_platform(Actor.of_turn(ctx.turn), "maintenance" if mode == "on" else "online")
     if mode == "on":
         return "Maintenance on: messages are kept and answered when it ends (/maintenance off)."
     return "Maintenance off: queued messages are being answered now."
@@ -46,14 +42,11 @@ async def agent_command(ctx: CommandContext) -> str:
     action, _, slug = ctx.args.partition(" ")
     if action not in ("pause", "resume") or not slug.strip():
         raise CommandError("Usage: /agent pause|resume SLUG")
-    agent = await ctx.directory.agent_by_slug(ctx.turn.channel.account_id, slug.strip())
-    if agent is None:
-        raise CommandError(f"No agent {slug.strip()!r} in this account.", code="not_found")
-    status = "paused" if action == "pause" else "active"
-    await ctx.platform.change([Update(t.agent, agent.id, {"status": status})], actor=ctx.turn.actor,
-                              action=f"agent.{action}", target_type="agent", target_id=agent.id,
-                              account_id=agent.account_id)
-    return f"Agent {agent.slug} is now {status}."
+    agent, cancelled = await ctx.governance.controls.set_agent(
+        Actor.of_turn(ctx.turn), slug.strip(), "paused" if action == "pause" else "active")
+    if action == "pause":
+        return f"Agent {agent.slug} is paused: it takes no new messages.{_cancelled(cancelled)}"
+    return f"Agent {agent.slug} is active again."
 
 
 ADMIN_COMMANDS = (

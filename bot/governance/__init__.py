@@ -11,7 +11,9 @@ from bot.directory import Directory
 from bot.governance.accounts import Accounts
 from bot.governance.actor import Actor
 from bot.governance.audit import Audit
+from bot.governance.controls import Controls
 from bot.governance.members import Members
+from bot.governance.pending import PendingWork, WorkScope
 from bot.governance.people import People
 from bot.governance.roles import ROLES, Roles
 from bot.platform import PlatformState
@@ -25,12 +27,14 @@ class Governance:
     roles: Roles
     members: Members
     accounts: Accounts
+    pending: PendingWork  # extensions register how their waiting work is cancelled
+    controls: Controls
 
     @classmethod
     def build(cls, db: Database, clock: Clock, directory: Directory, platform: PlatformState) -> Governance:
-        audit = Audit(db, clock)
+        audit, pending = Audit(db, clock), PendingWork()
         return cls(audit, People(db, directory), Roles(db, platform, audit), Members(platform, audit),
-                   Accounts(db, directory, platform, audit))
+                   Accounts(db, directory, platform, audit), pending, Controls(platform, directory, pending, audit))
 
 
-__all__ = ["ROLES", "Actor", "Governance"]
+__all__ = ["ROLES", "Actor", "Governance", "WorkScope"]

@@ -175,9 +175,9 @@ async def test_the_audit_trail_shows_changes_and_refusals(app: App, client: Test
     await say(client, auth, "/pause", "alice")  # an account admin is not a platform admin
     trail = (await say(client, auth, "/audit", "alice"))["reply"]
     assert "role.grant" in trail and "[done]" in trail
-    assert "command.pause" in trail and "[refused" in trail
+    assert "platform.paused" in trail and "[refused" in trail
     only = (await say(client, auth, "/audit role.", "alice"))["reply"]
-    assert "command.pause" not in only and "role.grant" in only
+    assert "platform.paused" not in only and "role.grant" in only
     assert (await say(client, auth, "/audit", "u9"))["error_code"] == "forbidden"
 
 
