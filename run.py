@@ -1,4 +1,4 @@
-"""Thinklio command line: serve, chat, triage, migrate, and admin helpers (apikey, platform)."""
+"""Thinklio command line: serve, chat, triage, migrate, and admin helpers (account, apikey, platform)."""
 
 from __future__ import annotations
 
@@ -125,6 +125,40 @@ def _platform(args: argparse.Namespace, settings: Settings) -> int:
     return _run(_with_store(settings, work))
 
 
+def _account(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.errors import ThinklioError
+    from bot.governance import Actor
+    from config.catalogue import ASSISTANT, ChannelSeed
+    from server.app import App
+
+    async def work() -> int:
+        app = App(settings)
+        await app.open_store()
+        accounts = app.services.governance.accounts
+        try:
+            if args.account_command == "list":
+                for slug, name, status, members, agents in await accounts.listing():
+                    print(f"{slug}  {name}  [{status}]  {members} members, {agents} agents")
+                return 0
+            cli = Actor("cli", "", None, is_platform_admin=True, channel="cli")
+            channel = f"api-{args.slug}"
+            account_id = await accounts.create(
+                cli, args.slug, args.name or args.slug, agents=[ASSISTANT],
+                channels=[ChannelSeed(channel, "http", ASSISTANT.slug, account=args.slug)],
+                installed_tools=app.kit.assignments)
+            print(f"Created account {args.slug} ({account_id}) with agent {ASSISTANT.slug} on HTTP channel {channel}.")
+            print(f"Next: run.py apikey create --account {args.slug} --name NAME, then POST to "
+                  f"/v1/channels/{channel}/messages with it.")
+            return 0
+        except ThinklioError as error:
+            print(f"{error.code}: {error.message}", file=sys.stderr)
+            return 2
+        finally:
+            await app.close_store()
+
+    return _run(work())
+
+
 def _knowledge(args: argparse.Namespace, settings: Settings) -> int:
     def bar(done: int, total: int) -> None:
         width = 30
@@ -204,6 +238,12 @@ def parser() -> argparse.ArgumentParser:
     kn.add_parser("reindex", help="rebuild the vector index from the database (progress on stderr)")
     delete_user = kn.add_parser("delete-user", help="hard-delete a user's own facts, documents and vectors")
     delete_user.add_argument("user_id")
+    account = sub.add_parser("account", help="create and list accounts")
+    acc = account.add_subparsers(dest="account_command", required=True)
+    new_account = acc.add_parser("create", help="a new account with an assistant and an HTTP channel api-SLUG")
+    new_account.add_argument("slug")
+    new_account.add_argument("--name")
+    acc.add_parser("list")
     platform = sub.add_parser("platform", help="platform kill switch and maintenance")
     platform.add_argument("platform_command", choices=["status", "pause", "resume", "maintenance"])
     return p
@@ -231,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         return _knowledge(args, settings)
     if args.command == "apikey":
         return _apikey(args, settings)
+    if args.command == "account":
+        return _account(args, settings)
     return _platform(args, settings)
 
 

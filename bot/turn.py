@@ -85,6 +85,12 @@ class Turn:
         return self.is_platform_admin or self.role in ("owner", "admin")
 
     @property
+    def is_private(self) -> bool:
+        """The sender's own one-to-one conversation (a private Telegram chat, the console, a direct HTTP caller):
+        every channel's default conversation is the sender, so a group, thread or mail thread is never this."""
+        return self.conversation.external_key == self.sender_external_id
+
+    @property
     def is_readonly(self) -> bool:
         """May talk to agents, but nothing it asks for may change anything (write tools, state commands)."""
         return self.role == "readonly" and not self.is_platform_admin

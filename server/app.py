@@ -68,10 +68,11 @@ class App:
         platform.on_invalidate(directory.invalidate)
         pipeline = Pipeline(db=db, directory=directory, gates=build_gates(platform, directory), routes=[],
                             metrics=metrics, clock=clock, settings=settings)
+        api_keys = ApiKeys(db, clock, platform)
         self.services = Services(settings=settings, clock=clock, db=db, metrics=metrics, platform=platform,
-                                 directory=directory, api_keys=ApiKeys(db, clock, platform),
-                                 commands=CommandRegistry(), pipeline=pipeline,
-                                 governance=Governance.build(db, clock, directory, platform))
+                                 directory=directory, api_keys=api_keys, commands=CommandRegistry(),
+                                 pipeline=pipeline,
+                                 governance=Governance.build(db, clock, directory, platform, api_keys))
         self.web = web.Application(middlewares=[error_middleware(metrics)],
                                    client_max_size=settings.max_body_bytes)
         self.tools = ToolRegistry()

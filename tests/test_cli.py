@@ -6,12 +6,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
 from server.app import App
-from tests.conftest import MODEL_CACHE, REPO
+from tests.conftest import MODEL_CACHE, REPO, make_settings
 from tests.helpers import post
 
 
@@ -122,3 +123,25 @@ def test_chat_with_no_configuration_answers_through_the_local_model(tmp_path: Pa
         steps = db.execute("select kind, tokens_out from step where kind = 'llm_call'").fetchall()
     assert rows == [("llm", "completed"), ("triage", "completed")]
     assert steps and steps[0][1] > 0
+
+
+async def test_a_second_account_from_the_shell_is_talked_to_with_its_own_key(tmp_path: Path, aiohttp_client: Any,
+                                                                              make_app: Any) -> None:
+    data = tmp_path / "var"
+    assert run_cli(data, "migrate").returncode == 0
+    created = run_cli(data, "account", "create", "acme", "--name", "Acme Ltd")
+    assert created.returncode == 0, created.stderr
+    assert "HTTP channel api-acme" in created.stdout
+    again = run_cli(data, "account", "create", "acme")
+    assert again.returncode == 2 and "conflict" in again.stderr
+    assert run_cli(data, "account", "create", "Bad Slug!").returncode == 2
+    listed = run_cli(data, "account", "list").stdout.splitlines()
+    assert any(line.startswith("acme  Acme Ltd  [active]") and "1 agents" in line for line in listed)
+    key = run_cli(data, "apikey", "create", "--account", "acme", "--name", "acme-ci").stdout.splitlines()[-1]
+
+    app = make_app(make_settings(data), channels=("http",))
+    client = await aiohttp_client(app.web)
+    status, body = await post(client, {"Authorization": f"Bearer {key}"}, "what time is it?", channel="api-acme")
+    assert status == 200 and body["tier"] == "triage", body
+    status, body = await post(client, {"Authorization": f"Bearer {key}"}, "hi", channel="api")  # not its channel
+    assert status in (403, 404), body

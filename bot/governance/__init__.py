@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.auth import ApiKeys
 from bot.clock import Clock
 from bot.directory import Directory
 from bot.governance.accounts import Accounts
 from bot.governance.actor import Actor
 from bot.governance.audit import Audit
 from bot.governance.controls import Controls
+from bot.governance.keys import Keys
 from bot.governance.members import Members
 from bot.governance.pending import PendingWork, WorkScope
 from bot.governance.people import People
@@ -29,12 +31,15 @@ class Governance:
     accounts: Accounts
     pending: PendingWork  # extensions register how their waiting work is cancelled
     controls: Controls
+    keys: Keys
 
     @classmethod
-    def build(cls, db: Database, clock: Clock, directory: Directory, platform: PlatformState) -> Governance:
+    def build(cls, db: Database, clock: Clock, directory: Directory, platform: PlatformState,
+              api_keys: ApiKeys) -> Governance:
         audit, pending = Audit(db, clock), PendingWork()
         return cls(audit, People(db, directory), Roles(db, platform, audit), Members(platform, audit),
-                   Accounts(db, directory, platform, audit), pending, Controls(platform, directory, pending, audit))
+                   Accounts(db, clock, directory, platform, audit), pending,
+                   Controls(platform, directory, pending, audit), Keys(api_keys, audit))
 
 
 __all__ = ["ROLES", "Actor", "Governance", "WorkScope"]

@@ -215,3 +215,32 @@ async def test_the_same_operations_over_http(app: App, client: TestClient, auth:
     assert {("role.grant", "done"), ("role.grant", "refused"), ("user.suspend", "done")} <= outcomes
     summary = await (await client.get("/v1/admin/account", headers=admin)).json()
     assert summary["slug"] == "default" and summary["roles"]["readonly"] == 1
+
+
+async def test_api_keys_by_chat_only_in_a_private_conversation(app: App, client: TestClient,
+                                                              auth: dict[str, str]) -> None:
+    await meet(client, auth, "alice", "bob")
+    await say(client, auth, "/grant http:alice admin", "boss")
+    before = await count(app, t.api_key)
+
+    # a shared conversation (a group, a thread, a mail thread) never gets a key, and nothing is created
+    status, shared = await post(client, auth, "/apikey create ci", user="alice", conversation_key="team-room")
+    assert status == 200 and shared["error_code"] == "forbidden" and "private conversation" in shared["reply"]
+    assert await count(app, t.api_key) == before
+    assert len(await refusals(app, "api_key.create")) == 1
+    # nor does a member, even in private
+    assert (await say(client, auth, "/apikey create ci", "bob"))["error_code"] == "forbidden"
+    assert await count(app, t.api_key) == before
+
+    created = (await say(client, auth, "/apikey create ci messages:write", "alice"))["reply"]
+    plaintext = created.splitlines()[-1]
+    assert plaintext.startswith("thk_") and "shown only this once" in created
+    caller = await app.services.api_keys.verify(f"Bearer {plaintext}")
+    assert caller.scopes == ("messages:write",)
+    assert plaintext not in (await say(client, auth, "/apikey list", "alice"))["reply"]  # never shown again
+
+    revoked = (await say(client, auth, f"/apikey revoke {caller.key_id}", "alice"))["reply"]
+    assert "is revoked" in revoked
+    status, _ = await post(client, {"Authorization": f"Bearer {plaintext}"}, "hi", user="x")
+    assert status == 401
+    assert (await say(client, auth, "/apikey revoke key_nope", "alice"))["error_code"] == "not_found"
