@@ -1,0 +1,28 @@
+"""The Slack channel's settings block (`THINKLIO_SLACK_*`). Imports no Slack library."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator, model_validator
+
+from config.settings import Settings
+
+
+class SlackSettings(Settings):
+    """The channel starts when a bot token is set."""
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_api_base: str | None = None  # the Web API base URL (a fake in tests); default Slack's
+    slack_timestamp_window: int = Field(300, ge=1)  # seconds a signed request stays valid
+    slack_retry_seconds: float = Field(1.0, gt=0)
+
+    @field_validator("slack_bot_token", "slack_signing_secret", "slack_api_base", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _needs_secret(self) -> SlackSettings:
+        if self.slack_bot_token and not self.slack_signing_secret:
+            raise ValueError("THINKLIO_SLACK_BOT_TOKEN needs THINKLIO_SLACK_SIGNING_SECRET (the Events API mode)")
+        return self
