@@ -13,7 +13,7 @@ from aiohttp import web
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.cache import LRU
 from bot.errors import ThinklioError
@@ -135,12 +135,33 @@ class SlackChannel(BaseChannel):
                 self._threads.put(key, True)
                 action = classify(data, bot_user_id=self.bot_user_id, channel=self.slug,
                                   in_bot_thread=self._threads.get)
-        if action is None:
+        if action is None and await self._edit(data):
+            pass  # the stored text follows the edit; the answer already given stands
+        elif action is None:
             self.ignored += 1
         else:
             await self._accept(action)
         if isinstance(event_id, str):
             self._seen.put(event_id, True)
+
+    async def _edit(self, data: dict[str, Any]) -> bool:
+        """`message_changed`: the stored text of the message becomes the edited one; no second answer."""
+        event = data.get("event")
+        if not isinstance(event, dict) or event.get("subtype") != "message_changed":
+            return False
+        edited = event.get("message")
+        if not isinstance(edited, dict) or not isinstance(edited.get("ts"), str):
+            return False
+        channel = await self._s.directory.channel(self.slug)
+        if channel is None:
+            return False
+        external_id = f"{data.get('team_id') or ''}:{event.get('channel')}:{edited['ts']}"
+        text = str(edited.get("text") or "")
+        statement = (update(t.message).where(t.message.c.channel_id == channel.id,
+                                             t.message.c.external_id == external_id,
+                                             t.message.c.direction == "in").values(text=text))
+        await self._s.db.run(lambda conn: conn.execute(statement))
+        return True
 
     def _maybe_thread(self, data: dict[str, Any]) -> str | None:
         event = data.get("event")

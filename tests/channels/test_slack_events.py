@@ -179,3 +179,21 @@ async def test_docs_examples_that_are_not_json_are_rejected_cleanly(slack: Slack
     for path in sorted(DOCS.glob("*_as_printed.txt")):
         status, body = await slack.post(path.read_bytes())
         assert status == 400 and body["error"]["code"] == "bad_request"
+
+
+async def test_an_edit_updates_the_stored_text_without_a_second_answer(slack: Slack) -> None:
+    from sqlalchemy import select
+
+    from bot.store import tables as t
+    body = event("helo", channel_type="im", channel="D0001")
+    await slack.post(body)
+    await slack.replies(1)
+    ts = body["event"]["ts"]
+    edit = event("", channel_type="im", channel="D0001", subtype="message_changed",
+                 message={"type": "message", "user": "U0001", "text": "hello", "ts": ts})
+    assert (await slack.post(edit))[0] == 200
+    await slack.app.services.pipeline.drain()
+    assert len(slack.fake.posted()) == 1
+    stored = t.message.c.external_id == f"{TEAM}:D0001:{ts}"
+    row = await slack.app.services.db.one(select(t.message.c.text).where(stored))
+    assert row is not None and row.text == "hello"
