@@ -7,6 +7,7 @@ import asyncio
 import json
 from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import parse_qs
 
 import structlog
 from aiohttp import web
@@ -17,7 +18,7 @@ from sqlalchemy import select, update
 
 from bot.cache import LRU
 from bot.errors import ThinklioError
-from bot.messages import OutboundMessage
+from bot.messages import InboundMessage, OutboundMessage, Sender
 from bot.outbox import Blocklist, Delivery, Outbox, Queued
 from bot.services import Services
 from bot.store import tables as t
@@ -46,6 +47,7 @@ class SlackChannel(BaseChannel):
         self._limit = s.max_body_bytes
         self._verifier = SignatureVerifier(s.slack_signing_secret)
         self._window = s.slack_timestamp_window
+        self._command = s.slack_command
         kwargs: dict[str, Any] = {"base_url": s.slack_api_base.rstrip("/") + "/"} if s.slack_api_base else {}
         self.client = AsyncWebClient(token=s.slack_bot_token, timeout=30, **kwargs)
         self.blocklist = Blocklist(services.db, services.clock, self.type)
@@ -109,6 +111,8 @@ class SlackChannel(BaseChannel):
             raise ThinklioError("unauthenticated", "the request timestamp is outside the allowed window")
         if not self._verifier.is_valid(body, timestamp, signature):
             raise ThinklioError("unauthenticated", "the Slack signature does not match")
+        if request.content_type == "application/x-www-form-urlencoded":
+            return await self._form(body)
         try:
             data = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -119,6 +123,31 @@ class SlackChannel(BaseChannel):
             return web.json_response({"challenge": str(data.get("challenge", ""))})
         await self.handle_event(data)
         return web.json_response({})
+
+    async def _form(self, body: bytes) -> web.Response:
+        """A slash command (or an interactive payload, not used: acknowledged and ignored)."""
+        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        command = form.get("command")
+        if command is None:
+            self.ignored += 1
+            return web.json_response({})
+        if command != self._command:
+            self.ignored += 1
+            return web.json_response({"response_type": "ephemeral", "text": f"I only answer {self._command}."})
+        team, chat, user = form.get("team_id", ""), form.get("channel_id", ""), form.get("user_id", "")
+        text = form.get("text", "").strip()
+        if not (team and chat and user):
+            raise ThinklioError("bad_request", "the slash command lacks team_id, channel_id or user_id")
+        if not text:
+            return web.json_response({"response_type": "ephemeral", "text": f"Usage: {self._command} <message>"})
+        key = f"{team}:{chat}"
+        inbound = InboundMessage(channel=self.slug, sender=Sender(external_id=f"{team}:{user}"), text=text,
+                                 external_id=f"{team}:{chat}:cmd:{form.get('trigger_id', '')}" if
+                                 form.get("trigger_id") else None, conversation_key=key,
+                                 metadata={"channel": chat, "thread_ts": None, "team": team, "command": command})
+        await self._accept(ForPipeline(inbound, Target(chat, None), key))
+        # Acknowledged at once; the answer follows in the channel like any reply.
+        return web.json_response({"response_type": "ephemeral", "text": "Working on it…"})
 
     async def handle_event(self, data: dict[str, Any]) -> None:
         """Stores the message (so a crash loses nothing) and returns: the turn runs after the ack."""

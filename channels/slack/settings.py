@@ -12,6 +12,7 @@ class SlackSettings(Settings):
 
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
+    slack_command: str = Field("/thinklio", pattern=r"^/[a-z0-9_-]{1,31}$")  # the slash command's name
     slack_api_base: str | None = None  # the Web API base URL (a fake in tests); default Slack's
     slack_timestamp_window: int = Field(300, ge=1)  # seconds a signed request stays valid
     slack_retry_seconds: float = Field(1.0, gt=0)

@@ -39,11 +39,12 @@ class Slack:
     channel: SlackChannel
     fake: FakeSlack
 
-    async def post(self, body: dict[str, Any] | bytes, *, secret: str = SIGNING_SECRET,
-                   age: int = 0, retry: int | None = None) -> tuple[int, Any]:
+    async def post(self, body: dict[str, Any] | bytes, *, secret: str = SIGNING_SECRET, age: int = 0,
+                   retry: int | None = None, form: bool = False) -> tuple[int, Any]:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         timestamp = str(int(time.time()) - age)
-        headers = {"X-Slack-Request-Timestamp": timestamp, "Content-Type": "application/json",
+        kind = "application/x-www-form-urlencoded" if form else "application/json"
+        headers = {"X-Slack-Request-Timestamp": timestamp, "Content-Type": kind,
                    "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=raw)}
         if retry is not None:
             headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
@@ -197,3 +198,14 @@ async def test_an_edit_updates_the_stored_text_without_a_second_answer(slack: Sl
     stored = t.message.c.external_id == f"{TEAM}:D0001:{ts}"
     row = await slack.app.services.db.one(select(t.message.c.text).where(stored))
     assert row is not None and row.text == "hello"
+
+
+async def test_slash_command_is_acknowledged_at_once_and_answered_in_the_channel(slack: Slack) -> None:
+    raw = (SHARED / "fixtures/slack/events/test_slash_command__slash_command_body.form.txt").read_bytes()
+    status, body = await slack.post(raw, form=True)
+    assert status == 200 and body["response_type"] == "ephemeral"  # another command's name: told, not run
+    raw = raw.replace(b"command=%2Fhello-world", b"command=%2Fthinklio").replace(b"text=Hi", b"text=%2Fhelp")
+    status, body = await slack.post(raw, form=True)
+    assert status == 200 and body["text"] == "Working on it…"
+    [reply] = await slack.replies(1)
+    assert reply["channel"] == "C111" and "thread_ts" not in reply and reply["text"]
