@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
+import aiohttp
 import structlog
 from aiohttp import web
 from slack_sdk.errors import SlackApiError
@@ -18,7 +19,7 @@ from sqlalchemy import select, update
 
 from bot.cache import LRU
 from bot.errors import ThinklioError
-from bot.messages import InboundMessage, OutboundMessage, Sender
+from bot.messages import Attachment, InboundMessage, OutboundMessage, Sender, too_large
 from bot.outbox import Blocklist, Delivery, Outbox, Queued
 from bot.services import Services
 from bot.store import tables as t
@@ -48,6 +49,7 @@ class SlackChannel(BaseChannel):
         self._verifier = SignatureVerifier(s.slack_signing_secret)
         self._window = s.slack_timestamp_window
         self._command = s.slack_command
+        self._token = s.slack_bot_token
         kwargs: dict[str, Any] = {"base_url": s.slack_api_base.rstrip("/") + "/"} if s.slack_api_base else {}
         self.client = AsyncWebClient(token=s.slack_bot_token, timeout=30, **kwargs)
         self.blocklist = Blocklist(services.db, services.clock, self.type)
@@ -213,6 +215,24 @@ class SlackChannel(BaseChannel):
         self._threads.put(action.thread_key, True)
         if not ticket.duplicate:
             ticket.done.add_done_callback(lambda f: None if f.cancelled() else f.exception())
+
+    async def fetch_attachment(self, attachment: Attachment, *, limit: int) -> bytes:
+        """A shared file: `url_private` with the bot token, stopping past `limit`."""
+        if attachment.size is not None and attachment.size > limit:
+            raise ThinklioError("bad_request", too_large(limit))
+        headers = {"Authorization": f"Bearer {self._token}"}
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session, \
+                session.get(attachment.ref, headers=headers) as response:
+            if response.status != 200:
+                raise ThinklioError("bad_request", f"Slack would not hand the file over ({response.status})")
+            parts: list[bytes] = []
+            size = 0
+            async for chunk in response.content.iter_chunked(64 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise ThinklioError("bad_request", too_large(limit))
+                parts.append(chunk)
+        return b"".join(parts)
 
     # outbound -------------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.messages import InboundMessage, Sender
+from bot.messages import Attachment, InboundMessage, Sender
 
 _IGNORED_SUBTYPES = frozenset({"message_deleted", "bot_message", "message_changed", "channel_join",
                                "channel_leave", "message_replied", "thread_broadcast"})
@@ -73,7 +73,13 @@ def classify(body: dict[str, Any], *, bot_user_id: str | None, channel: str,
     if bot_user_id:
         text = re.sub(rf"<@{re.escape(bot_user_id)}>[\s,:]*", "", text).strip() or text
     key = thread_key(team, chat, target.thread_ts)
-    inbound = InboundMessage(
+    files = event.get("files") if subtype == "file_share" else None
+    attachments = tuple(
+        Attachment(ref=str(f["url_private"]), name=f.get("name"), media_type=f.get("mimetype"), size=f.get("size"))
+        for f in (files if isinstance(files, list) else ()) if isinstance(f, dict) and f.get("url_private"))
+    if not text.strip() and not attachments:
+        return None
+    inbound = InboundMessage(attachments=attachments,
         channel=channel, sender=Sender(external_id=f"{team}:{user}"), text=text,
         external_id=f"{team}:{chat}:{ts}", conversation_key=key,
         metadata={"channel": chat, "thread_ts": target.thread_ts, "ts": ts, "team": team,

@@ -209,3 +209,14 @@ async def test_slash_command_is_acknowledged_at_once_and_answered_in_the_channel
     assert status == 200 and body["text"] == "Working on it…"
     [reply] = await slack.replies(1)
     assert reply["channel"] == "C111" and "thread_ts" not in reply and reply["text"]
+
+
+async def test_a_shared_file_is_downloaded_with_the_bot_token_into_knowledge(slack: Slack) -> None:
+    url = slack.fake.add_file("notes.txt", b"The office wifi password is hunter2.")
+    body = event("", channel_type="im", channel="D0001", subtype="file_share",
+                 files=[{"id": "F1", "name": "notes.txt", "mimetype": "text/plain", "size": 36, "url_private": url}])
+    assert (await slack.post(body))[0] == 200
+    [reply] = await slack.replies(1)
+    assert slack.fake.downloads == [("notes.txt", "Bearer xoxb-test-token")]
+    assert reply["text"]
+    assert "notes.txt" in reply["text"]  # the knowledge reader took it

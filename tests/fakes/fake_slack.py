@@ -24,6 +24,8 @@ TEAM = "T0001"
 class FakeSlack:
     url: str = ""
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+    downloads: list[tuple[str, str | None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._failures: dict[str, deque[tuple[int, int | None]]] = defaultdict(deque)
@@ -40,6 +42,7 @@ class FakeSlack:
     async def start(self) -> FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_get("/files/{name}", self._file)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -50,6 +53,17 @@ class FakeSlack:
     async def close(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def add_file(self, name: str, data: bytes) -> str:
+        """Host a file as Slack does; returns its `url_private`."""
+        self.files[name] = data
+        return self.url.replace("/api/", f"/files/{name}")
+
+    async def _file(self, request: web.Request) -> web.Response:
+        self.downloads.append((request.match_info["name"], request.headers.get("Authorization")))
+        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+            return web.Response(status=403)
+        return web.Response(body=self.files[request.match_info["name"]])
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
