@@ -26,6 +26,7 @@ from bot.store import tables as t
 from channels.base import BaseChannel
 from channels.slack.inbound import ForPipeline, Target, classify
 from channels.slack.outbound import split_text, to_mrkdwn
+from channels.slack.socket import SocketMode
 
 log = structlog.get_logger("thinklio.slack")
 
@@ -42,11 +43,12 @@ class SlackChannel(BaseChannel):
 
     def __init__(self, services: Services, web_app: web.Application) -> None:
         s = services.settings
-        if not s.slack_bot_token or not s.slack_signing_secret:
-            raise ValueError("the slack channel needs THINKLIO_SLACK_BOT_TOKEN and THINKLIO_SLACK_SIGNING_SECRET")
+        if not s.slack_bot_token:
+            raise ValueError("the slack channel needs THINKLIO_SLACK_BOT_TOKEN")
         self._s = services
         self._limit = s.max_body_bytes
-        self._verifier = SignatureVerifier(s.slack_signing_secret)
+        self._verifier = SignatureVerifier(s.slack_signing_secret) if s.slack_signing_secret else None
+        self._mode = s.slack_mode or "http"
         self._window = s.slack_timestamp_window
         self._command = s.slack_command
         self._token = s.slack_bot_token
@@ -56,7 +58,13 @@ class SlackChannel(BaseChannel):
         self.outbox = Outbox(services.db, services.clock, self.type, send=self._send_queued,
                              recipient=lambda item: str(item.options.get("channel")), blocklist=self.blocklist,
                              retry_seconds=s.slack_retry_seconds)
-        web_app.router.add_post(PATH, self.events)
+        if self._verifier is not None:
+            web_app.router.add_post(PATH, self.events)
+        self.socket: SocketMode | None = None
+        if self._mode == "socket":
+            assert s.slack_app_token is not None
+            self.socket = SocketMode(s.slack_app_token, self.client, on_event=self.handle_event,
+                                     on_command=self._form, ping_interval=s.slack_ping_seconds)
         self.bot_user_id: str | None = None
         self._seen: LRU[str, bool] = LRU(10_000)  # event ids handled: Slack's retries stop here
         self._threads: LRU[str, bool] = LRU(50_000)  # thread keys the bot is part of
@@ -76,16 +84,39 @@ class SlackChannel(BaseChannel):
             self.state = "retrying"
             log.error("slack_auth_failed", error=str(exc)[:300])
         self._spawn(self.outbox.run())
+        if self.socket is not None:
+            self._spawn(self._connect(self.socket))
+
+    async def _connect(self, socket: SocketMode) -> None:
+        """Connect, and keep `/health` honest: slack_sdk reconnects by itself; this only watches it."""
+        failures = 0
+        while True:
+            try:
+                if not await socket.refresh():
+                    if not socket.client.closed:
+                        await socket.start()
+                    await socket.refresh()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                socket.connected = False
+                log.warning("slack_socket_connect_failed", error=str(exc)[:300], failures=failures)
+            await asyncio.sleep(min(30.0, 0.5 * 2 ** failures))
 
     async def stop(self) -> None:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.socket is not None:
+            await self.socket.stop()
         await self._s.pipeline.drain(timeout=5.0)
         self.state = "stopped"
 
     def health(self) -> dict[str, Any]:
-        return {"status": self.state, "mode": "http", "bot_user_id": self.bot_user_id,
+        socket = {} if self.socket is None else {"connected": self.socket.connected}
+        return {"status": self.state, "mode": self._mode, **socket, "bot_user_id": self.bot_user_id,
                 "last_event_at": None if self.last_event_at is None else self.last_event_at.isoformat(),
                 "events": self.events_seen, "ignored": self.ignored, "outbox_waiting": self.outbox.waiting}
 
@@ -111,7 +142,7 @@ class SlackChannel(BaseChannel):
             stale = True
         if stale:
             raise ThinklioError("unauthenticated", "the request timestamp is outside the allowed window")
-        if not self._verifier.is_valid(body, timestamp, signature):
+        if self._verifier is None or not self._verifier.is_valid(body, timestamp, signature):
             raise ThinklioError("unauthenticated", "the Slack signature does not match")
         if request.content_type == "application/x-www-form-urlencoded":
             return await self._form(body)

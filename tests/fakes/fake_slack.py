@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 BOT_TOKEN = "xoxb-test-token"
 SIGNING_SECRET = "test-signing-secret"
@@ -25,12 +26,15 @@ class FakeSlack:
     url: str = ""
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
+    acks: list[str] = field(default_factory=list)  # envelope ids the socket-mode client acknowledged
+    connections: int = 0
     downloads: list[tuple[str, str | None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._failures: dict[str, deque[tuple[int, int | None]]] = defaultdict(deque)
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        self._ws: web.WebSocketResponse | None = None
 
     def fail(self, method: str, status: int, *, retry_after: int | None = None, times: int = 1) -> None:
         for _ in range(times):
@@ -43,6 +47,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_get("/files/{name}", self._file)
+        app.router.add_get("/ws", self._socket)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -53,6 +58,30 @@ class FakeSlack:
     async def close(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def push_envelope(self, payload: dict[str, Any], *, kind: str = "events_api") -> str:
+        """Send an envelope over the current socket-mode connection (waiting for one)."""
+        await wait_for(lambda: self._ws is not None and not self._ws.closed, message="a socket-mode connection")
+        assert self._ws is not None
+        envelope = f"env-{next(self._ts)}"
+        await self._ws.send_json({"envelope_id": envelope, "type": kind, "payload": payload,
+                                  "accepts_response_payload": False, "retry_attempt": 0, "retry_reason": ""})
+        return envelope
+
+    async def drop_connection(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.connections += 1
+        self._ws = ws
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0001"}})
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                self.acks.append(json.loads(message.data).get("envelope_id"))
+        return ws
 
     def add_file(self, name: str, data: bytes) -> str:
         """Host a file as Slack does; returns its `url_private`."""
@@ -78,6 +107,8 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": "ratelimited" if status == 429 else "internal_error"},
                                      status=status, headers=headers)
         self.calls.append((method, params))
+        if method == "apps.connections.open":
+            return web.json_response({"ok": True, "url": self.url.replace("http://", "ws://").replace("/api/", "/ws")})
         if method == "auth.test":
             return web.json_response({"ok": True, "user_id": BOT_USER, "team_id": TEAM, "bot_id": "B0001"})
         if method == "chat.postMessage":
