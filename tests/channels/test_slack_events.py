@@ -220,3 +220,13 @@ async def test_a_shared_file_is_downloaded_with_the_bot_token_into_knowledge(sla
     assert slack.fake.downloads == [("notes.txt", "Bearer xoxb-test-token")]
     assert reply["text"]
     assert "notes.txt" in reply["text"]  # the knowledge reader took it
+
+
+async def test_group_dm_is_answered_only_when_mentioned(slack: Slack) -> None:
+    await slack.post(event("talking among ourselves", channel_type="mpim", channel="G0001"))
+    await slack.app.services.pipeline.drain()
+    assert not slack.fake.posted()
+    body = event(f"<@{BOT_USER}> what time is it", channel_type="mpim", channel="G0001")
+    await slack.post(body)
+    [reply] = await slack.replies(1)
+    assert reply["channel"] == "G0001" and reply["thread_ts"] == body["event"]["ts"]
