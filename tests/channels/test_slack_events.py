@@ -230,3 +230,12 @@ async def test_group_dm_is_answered_only_when_mentioned(slack: Slack) -> None:
     await slack.post(body)
     [reply] = await slack.replies(1)
     assert reply["channel"] == "G0001" and reply["thread_ts"] == body["event"]["ts"]
+
+
+async def test_a_slack_outage_loses_no_reply(slack: Slack) -> None:
+    slack.fake.fail("chat.postMessage", 500, times=2)
+    await slack.post(event("hello", channel_type="im", channel="D0001"))
+    await slack.replies(1)
+    await slack.app.services.pipeline.drain()
+    assert len(slack.fake.posted()) == 1
+    assert len([c for c, p in slack.fake.calls if c == "chat.postMessage"]) == 3
