@@ -25,6 +25,7 @@ BUILT_IN: tuple[str, ...] = (
     "channels.http_api",
     "channels.console",
     "channels.telegram",
+    "channels.slack",
 )
 
 ChannelBuilder = Callable[[Services, web.Application], Sequence[Channel]]
