@@ -2,7 +2,8 @@
 
 Every channel implements all of it; `channels/base.py` (`BaseChannel`) gives the optional capabilities their
 "cannot" defaults, so a channel overrides only what it can do: hand over the bytes of a file a user sent, show
-an answer while the model writes it. The kernel calls these methods directly; it never looks for them.
+an answer while the model writes it, show that the model is working. The kernel calls these methods directly;
+it never looks for them.
 """
 
 from __future__ import annotations
@@ -34,3 +35,9 @@ class Channel(Protocol):
     def draft(self, message: OutboundMessage) -> Callable[[str], None] | None:
         """Where the answer to `message.interaction_id` can be shown while it is written: called with the answer
         so far each time it grows; the final `deliver` of that interaction replaces it. None: no drafts here."""
+
+    def working(self, message: OutboundMessage) -> Callable[[], None] | None:
+        """Show that the model is working on the answer to `message.interaction_id` (a status line, a reaction):
+        called as its model turn starts; the function returned is called once that turn's reply has been
+        delivered (or when there is none) and ends the signal. Only a hint: it returns at once (the channel does
+        its own sending) and its failures never reach the reply. None: no such signal here."""

@@ -46,6 +46,26 @@ class Outlets:
         adapter = self._adapters.get(turn.channel.type)
         return None if adapter is None else adapter.draft(_reply_to(turn, ""))
 
+    def working(self, turn: Turn) -> Callable[[], None]:
+        """Show the turn's channel that the model is working on it, when the channel can; returns what ends the
+        signal. A signal that fails is logged and forgotten: it never touches the reply."""
+        adapter = self._adapters.get(turn.channel.type)
+        try:
+            end = None if adapter is None else adapter.working(_reply_to(turn, ""))
+        except Exception as exc:
+            log.warning("working_signal_failed", channel=turn.channel.slug, error=str(exc))
+            end = None
+        if end is None:
+            return _nothing
+
+        def finish() -> None:
+            try:
+                end()
+            except Exception as exc:
+                log.warning("working_signal_failed", channel=turn.channel.slug, error=str(exc))
+
+        return finish
+
     async def reply(self, turn: Turn, text: str) -> None:
         """A turn's answer, into its conversation; a failure is counted and logged (the reply is stored)."""
         adapter = self._adapters.get(turn.channel.type)
@@ -81,6 +101,10 @@ class Outlets:
         if adapter is None:
             raise ThinklioError("bad_request", f"the {turn.channel.type} channel is not running here", status=415)
         return await adapter.fetch_attachment(attachment, limit=limit)
+
+
+def _nothing() -> None:
+    return None
 
 
 def _reply_to(turn: Turn, text: str) -> OutboundMessage:

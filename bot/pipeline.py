@@ -233,17 +233,21 @@ class Pipeline:
         also: list[Turn] = []
         try:
             while True:
-                with structlog.contextvars.bound_contextvars(interaction_id=turn.interaction_id):
-                    assert self.model_route is not None
-                    reply = await self._guarded(turn, self.model_route) or Reply(
-                        None, tier="none", status="unanswered", error_code="no_route")
-                    async with self._lanes.hold(conversation):
-                        await self._complete(turn, tickets, reply, also)
-                        waiting = self._busy[conversation]
-                        if not waiting:
-                            del self._busy[conversation]
-                            return
-                        self._busy[conversation] = []
+                end_working = self.outlets.working(turn)  # a status or reaction until the reply is out
+                try:
+                    with structlog.contextvars.bound_contextvars(interaction_id=turn.interaction_id):
+                        assert self.model_route is not None
+                        reply = await self._guarded(turn, self.model_route) or Reply(
+                            None, tier="none", status="unanswered", error_code="no_route")
+                        async with self._lanes.hold(conversation):
+                            await self._complete(turn, tickets, reply, also)
+                            waiting = self._busy[conversation]
+                            if not waiting:
+                                del self._busy[conversation]
+                                return
+                            self._busy[conversation] = []
+                finally:
+                    end_working()
                 first, *rest = waiting
                 also = [later for later, _ in rest]
                 turn = replace(first[0], collected=[Collected(t.interaction_id, t.message_id, t.text) for t in also])

@@ -71,3 +71,6 @@ class BaseChannel:
 
     def draft(self, message: OutboundMessage) -> Callable[[str], None] | None:
         return None
+
+    def working(self, message: OutboundMessage) -> Callable[[], None] | None:
+        return None

@@ -1,10 +1,13 @@
 """The Slack adapter: Events API requests in (signed, acknowledged at once), replies out in their thread with
-chat.postMessage, through the durable outbox when Slack is rate limiting or down."""
+chat.postMessage, through the durable outbox when Slack is rate limiting or down. Senders are named from
+`users.info`; while the model works the thread shows a status (or the message a reaction)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
@@ -27,6 +30,8 @@ from channels.base import BaseChannel
 from channels.slack.inbound import ForPipeline, Target, classify
 from channels.slack.outbound import split_text, to_mrkdwn
 from channels.slack.socket import SocketMode
+from channels.slack.users import Names
+from channels.slack.working import Working
 
 log = structlog.get_logger("thinklio.slack")
 
@@ -64,11 +69,13 @@ class SlackChannel(BaseChannel):
         if self._mode == "socket":
             assert s.slack_app_token is not None
             self.socket = SocketMode(s.slack_app_token, self.client, on_event=self.handle_event,
-                                     on_command=self._form, ping_interval=s.slack_ping_seconds)
+                                     on_command=self.command, ping_interval=s.slack_ping_seconds)
         self.bot_user_id: str | None = None
         self._seen: LRU[str, bool] = LRU(10_000)  # event ids handled: Slack's retries stop here
         self._threads: LRU[str, bool] = LRU(50_000)  # thread keys the bot is part of
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.names = Names(self.client, services.clock)
+        self.signals = Working(self.client, self._spawn)
         self.state = "stopped"
         self.last_event_at: datetime | None = None
         self.events_seen = 0
@@ -160,19 +167,24 @@ class SlackChannel(BaseChannel):
     async def _form(self, body: bytes) -> web.Response:
         """A slash command (or an interactive payload, not used: acknowledged and ignored)."""
         form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        return web.json_response(await self.command(form))
+
+    async def command(self, form: dict[str, Any]) -> dict[str, Any]:
+        """A slash command, from the Events API's form or a Socket Mode envelope: what the acknowledgement
+        carries back to the user (empty: nothing to say)."""
         command = form.get("command")
         if command is None:
             self.ignored += 1
-            return web.json_response({})
+            return {}
         if command != self._command:
             self.ignored += 1
-            return web.json_response({"response_type": "ephemeral", "text": f"I only answer {self._command}."})
-        team, chat, user = form.get("team_id", ""), form.get("channel_id", ""), form.get("user_id", "")
-        text = form.get("text", "").strip()
+            return {"response_type": "ephemeral", "text": f"I only answer {self._command}."}
+        team, chat, user = (str(form.get(name) or "") for name in ("team_id", "channel_id", "user_id"))
+        text = str(form.get("text") or "").strip()
         if not (team and chat and user):
             raise ThinklioError("bad_request", "the slash command lacks team_id, channel_id or user_id")
         if not text:
-            return web.json_response({"response_type": "ephemeral", "text": f"Usage: {self._command} <message>"})
+            return {"response_type": "ephemeral", "text": f"Usage: {self._command} <message>"}
         key = f"{team}:{chat}"
         inbound = InboundMessage(channel=self.slug, sender=Sender(external_id=f"{team}:{user}"), text=text,
                                  external_id=f"{team}:{chat}:cmd:{form.get('trigger_id', '')}" if
@@ -180,7 +192,7 @@ class SlackChannel(BaseChannel):
                                  metadata={"channel": chat, "thread_ts": None, "team": team, "command": command})
         await self._accept(ForPipeline(inbound, Target(chat, None), key))
         # Acknowledged at once; the answer follows in the channel like any reply.
-        return web.json_response({"response_type": "ephemeral", "text": "Working on it…"})
+        return {"response_type": "ephemeral", "text": "Working on it…"}
 
     async def handle_event(self, data: dict[str, Any]) -> None:
         """Stores the message (so a crash loses nothing) and returns: the turn runs after the ack."""
@@ -238,8 +250,13 @@ class SlackChannel(BaseChannel):
         return row is not None
 
     async def _accept(self, action: ForPipeline) -> None:
+        inbound = action.inbound
+        team, _, user = inbound.sender.external_id.partition(":")
+        name = await self.names.display_name(team, user)
+        if name is not None:
+            inbound = replace(inbound, sender=replace(inbound.sender, display_name=name))
         try:
-            ticket = await self._s.pipeline.accept(action.inbound)
+            ticket = await self._s.pipeline.accept(inbound)
         except ThinklioError as exc:
             log.warning("slack_message_refused", code=exc.code, error=exc.message)
             return
@@ -267,7 +284,11 @@ class SlackChannel(BaseChannel):
 
     # outbound -------------------------------------------------------------------------------------------
 
+    def working(self, message: OutboundMessage) -> Callable[[], None] | None:
+        return self.signals.start(message)
+
     async def deliver(self, message: OutboundMessage) -> None:
+        await self.signals.before_reply(message.interaction_id)  # a status set after the reply would stay
         target = _target(message)
         chunks = split_text(to_mrkdwn(message.text))
         key = message.conversation_key
@@ -283,6 +304,7 @@ class SlackChannel(BaseChannel):
                                       error=result.error, delay=result.retry_after or 1.0)
                 return
             raise SlackDeliveryError(f"Slack refused the reply: {result.error}")
+        self.signals.replied(message.interaction_id)
 
     async def _send_queued(self, item: Queued) -> Delivery:
         return await self._send(Target(str(item.options["channel"]), item.options.get("thread_ts")), item.text)

@@ -1,18 +1,20 @@
 """A busy conversation is not a blocked one: while the model works, commands and direct answers in the same
-conversation are answered at once, and free text sent meanwhile is handed to the model together, once."""
+conversation are answered at once, and free text sent meanwhile is handed to the model together, once; the
+channel is asked to show that the model is working for each model turn, until its reply is out."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import select
 
 from agents.llm.base import ChatMessage, ChatResult, ToolSpec, Usage
-from bot.messages import InboundMessage, Sender
+from bot.messages import InboundMessage, OutboundMessage, Sender
 from bot.store import tables as t
+from channels.base import BaseChannel
 from tests.agents.test_harness import started
 from tests.fakes.scripted_provider import ScriptedProvider
 
@@ -95,3 +97,67 @@ async def test_other_conversations_are_not_collected(tmp_path: Path) -> None:
 async def _until(condition: Any) -> None:
     while not condition():
         await asyncio.sleep(0.01)
+
+
+class Watching(BaseChannel):
+    """Records the "working" signal the kernel asks for around what it delivers."""
+
+    type: ClassVar[str] = "http"
+
+    def __init__(self, *, broken: bool = False) -> None:
+        self.events: list[str] = []
+        self.broken = broken
+
+    def working(self, message: OutboundMessage) -> Callable[[], None] | None:
+        self.events.append(f"working {message.interaction_id}")
+        if self.broken:
+            raise RuntimeError("the platform is down")
+        return lambda: self.events.append(f"end {message.interaction_id}")
+
+    async def deliver(self, message: OutboundMessage) -> None:
+        self.events.append(f"deliver {message.interaction_id}")
+
+
+async def test_the_channel_shows_work_for_each_model_turn_until_its_reply_and_never_for_a_direct_one(
+        tmp_path: Path) -> None:
+    provider = GatedProvider()
+    app = await started(tmp_path, provider)
+    pipeline = app.services.pipeline
+    pipeline.outlets["http"] = channel = Watching()
+    try:
+        first = await pipeline.accept(said("write me a poem about the sea"))
+        await asyncio.wait_for(provider.called.wait(), 5)
+        direct = await asyncio.wait_for(pipeline.handle(said("what time is it?")), 2)
+        second = await pipeline.accept(said("make it rhyme"))
+        third = await pipeline.accept(said("and keep it short"))
+        assert channel.events == [f"working {first.interaction_id}", f"deliver {direct.interaction_id}"]
+        provider.gates[0].set()
+        await asyncio.wait_for(first.done, 5)
+        await asyncio.wait_for(_until(lambda: len(provider.gates) == 2), 5)
+        provider.gates[1].set()
+        await asyncio.wait_for(asyncio.gather(second.done, third.done), 5)
+        await pipeline.drain()
+        one, two = first.interaction_id, second.interaction_id  # the collected turn goes by its first message
+        assert channel.events[2:] == [f"deliver {one}", f"end {one}", f"working {two}", f"deliver {two}",
+                                      f"end {two}"]
+    finally:
+        for gate in provider.gates:
+            gate.set()
+        await app.stop()
+
+
+async def test_a_failing_signal_never_touches_the_reply(tmp_path: Path) -> None:
+    provider = GatedProvider()
+    app = await started(tmp_path, provider)
+    pipeline = app.services.pipeline
+    pipeline.outlets["http"] = channel = Watching(broken=True)
+    try:
+        ticket = await pipeline.accept(said("write me a poem about the sea"))
+        await asyncio.wait_for(provider.called.wait(), 5)
+        provider.gates[0].set()
+        assert (await asyncio.wait_for(ticket.done, 5)).reply == "answer 1"
+        assert channel.events == [f"working {ticket.interaction_id}", f"deliver {ticket.interaction_id}"]
+    finally:
+        for gate in provider.gates:
+            gate.set()
+        await app.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -12,7 +13,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import select
 
+from bot.store import tables as t
 from channels.slack.channel import PATH, SlackChannel
 from server.app import App
 from server.settings import CHANNELS
@@ -26,7 +29,7 @@ from tests.fakes.fake_slack import (
     slack_overrides,
     wait_for,
 )
-from tests.helpers import row_counts
+from tests.helpers import count, row_counts
 
 EVENTS = sorted((SHARED / "fixtures" / "slack" / "events").glob("*.json"))
 DOCS = SHARED / "fixtures" / "slack" / "docs_examples"
@@ -183,9 +186,6 @@ async def test_docs_examples_that_are_not_json_are_rejected_cleanly(slack: Slack
 
 
 async def test_an_edit_updates_the_stored_text_without_a_second_answer(slack: Slack) -> None:
-    from sqlalchemy import select
-
-    from bot.store import tables as t
     body = event("helo", channel_type="im", channel="D0001")
     await slack.post(body)
     await slack.replies(1)
@@ -239,3 +239,37 @@ async def test_a_slack_outage_loses_no_reply(slack: Slack) -> None:
     await slack.app.services.pipeline.drain()
     assert len(slack.fake.posted()) == 1
     assert len([c for c, p in slack.fake.calls if c == "chat.postMessage"]) == 3
+
+
+@pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel", "is_archived"])
+async def test_a_reply_slack_refuses_for_good_is_recorded_not_retried(slack: Slack, error: str) -> None:
+    slack.fake.fail("chat.postMessage", 200, error=error)
+    await slack.post(event("hello", channel_type="im", channel="D0001"))
+    await wait_for(lambda: bool(slack.fake.called("chat.postMessage")), message="the one attempt")
+    await slack.app.services.pipeline.drain()
+    await slack.channel.outbox.flush()
+    assert [p["_failed"] for _, p in slack.fake.called("chat.postMessage")] == [error]
+    assert await count(slack.app, t.outbox) == 0  # nothing left to try again
+    metrics = await (await slack.client.get("/metrics")).text()
+    assert 'thinklio_delivery_failed_total{channel="slack"} 1.0' in metrics
+    reply = t.message.c.direction == "out"
+    assert await count(slack.app, t.message, reply) == 1  # the answer itself is kept
+
+
+async def test_a_queued_reply_refused_for_good_is_given_up_with_its_error(slack: Slack) -> None:
+    slack.fake.fail("chat.postMessage", 500)
+    slack.fake.fail("chat.postMessage", 200, error="is_archived")
+    await slack.post(event("hello", channel_type="im", channel="D0001"))
+    rows = t.outbox.c.status == "failed"
+    await wait_for_rows(slack.app, rows, 1)
+    row = await slack.app.services.db.one(select(t.outbox.c.attempts, t.outbox.c.last_error).where(rows))
+    assert row is not None and (row.attempts, row.last_error) == (2, "is_archived")
+    await slack.channel.outbox.flush()
+    assert len(slack.fake.called("chat.postMessage")) == 2 and not slack.fake.posted()
+
+
+async def wait_for_rows(app: App, where: Any, n: int) -> None:
+    deadline = time.monotonic() + 10
+    while await count(app, t.outbox, where) < n:
+        assert time.monotonic() < deadline, "timed out waiting for outbox rows"
+        await asyncio.sleep(0.02)

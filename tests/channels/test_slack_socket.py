@@ -1,18 +1,19 @@
 """Socket Mode against a fake socket-mode server: envelopes acknowledged, answered, and a dropped connection
-reconnected by itself, with /health saying so."""
+reconnected by itself, with /health saying so; slash commands answered in their ack."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
 from channels.slack.channel import SlackChannel
 from server.app import App
 from server.settings import CHANNELS
-from tests.conftest import make_settings
+from tests.conftest import SHARED, make_settings
 from tests.fakes.fake_slack import (
     FakeSlack,
     fake_slack,  # noqa: F401  (a fixture)
@@ -44,3 +45,21 @@ async def test_socket_mode_answers_and_reconnects(socket_app: App, fake_slack: F
     await fake_slack.push_envelope(event("again", channel_type="im", channel="D0001"))
     await wait_for(lambda: len(fake_slack.posted()) == 2, message="the reply after the reconnect")
     await wait_for(lambda: channel.health().get("connected") is True, message="connected again")
+
+
+async def test_a_slash_command_over_the_socket_is_answered_like_the_http_one(socket_app: App,
+                                                                             fake_slack: FakeSlack) -> None:  # noqa: F811
+    raw = (SHARED / "fixtures/slack/events/test_slash_command__slash_command_body.form.txt").read_text()
+    form = {k: v[0] for k, v in parse_qs(raw.strip()).items()}
+    other = await fake_slack.push_envelope(form, kind="slash_commands")  # another command's name: told, not run
+    ours = await fake_slack.push_envelope({**form, "command": "/thinklio", "text": "/help"}, kind="slash_commands")
+    broken = await fake_slack.push_envelope({"command": "/thinklio", "text": "hi"}, kind="slash_commands")
+    await wait_for(lambda: {other, ours, broken} <= set(fake_slack.acks), message="the acks")
+    assert fake_slack.ack_payloads[other] == {"response_type": "ephemeral", "text": "I only answer /thinklio."}
+    assert fake_slack.ack_payloads[ours] == {"response_type": "ephemeral", "text": "Working on it…"}
+    assert fake_slack.ack_payloads[broken]["text"].startswith("the slash command lacks")
+    await wait_for(lambda: len(fake_slack.posted()) == 1, message="the answer in the channel")
+    [reply] = fake_slack.posted()
+    assert reply["channel"] == form["channel_id"] and "thread_ts" not in reply and reply["text"]
+    await socket_app.services.pipeline.drain()
+    assert len(fake_slack.posted()) == 1

@@ -1,5 +1,6 @@
 """A fake Slack Web API on loopback: the real `AsyncWebClient` talks to it through `base_url`. Records every
-call, and can be told to answer a method with 429 (Retry-After) or 500."""
+call, answers `users.info` from `users`, and can be told to answer a method with 429 (Retry-After), 500 or
+an error of Slack's own (`channel_not_found` with 200, as Slack does)."""
 
 from __future__ import annotations
 
@@ -27,25 +28,33 @@ class FakeSlack:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     acks: list[str] = field(default_factory=list)  # envelope ids the socket-mode client acknowledged
+    ack_payloads: dict[str, Any] = field(default_factory=dict)  # envelope id -> the payload its ack carried
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> the `user` users.info returns
     connections: int = 0
     downloads: list[tuple[str, str | None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._failures: dict[str, deque[tuple[int, int | None]]] = defaultdict(deque)
+        self._failures: dict[str, deque[tuple[int, int | None, str | None]]] = defaultdict(deque)
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._ws: web.WebSocketResponse | None = None
 
-    def fail(self, method: str, status: int, *, retry_after: int | None = None, times: int = 1) -> None:
+    def fail(self, method: str, status: int, *, retry_after: int | None = None, times: int = 1,
+             error: str | None = None) -> None:
         for _ in range(times):
-            self._failures[method].append((status, retry_after))
+            self._failures[method].append((status, retry_after, error))
 
     def posted(self) -> list[dict[str, Any]]:
         return [params for method, params in self.calls if method == "chat.postMessage" and "_failed" not in params]
 
+    def called(self, *methods: str) -> list[tuple[str, dict[str, Any]]]:
+        """The calls of these methods, in order (failed ones included, marked `_failed`)."""
+        return [(method, params) for method, params in self.calls if method in methods]
+
     async def start(self) -> FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_get("/api/{method}", self._handle)  # users.info and a few others are GETs
         app.router.add_get("/files/{name}", self._file)
         app.router.add_get("/ws", self._socket)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
@@ -80,7 +89,10 @@ class FakeSlack:
         await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0001"}})
         async for message in ws:
             if message.type == WSMsgType.TEXT:
-                self.acks.append(json.loads(message.data).get("envelope_id"))
+                ack = json.loads(message.data)
+                self.acks.append(ack.get("envelope_id"))
+                if ack.get("payload") is not None:
+                    self.ack_payloads[ack["envelope_id"]] = ack["payload"]
         return ws
 
     def add_file(self, name: str, data: bytes) -> str:
@@ -96,21 +108,25 @@ class FakeSlack:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        if request.content_type == "application/json":
-            params = dict(await request.json())
-        else:
-            params = {k: str(v) for k, v in (await request.post()).items()}
+        params: dict[str, Any] = dict(request.query)  # slack_sdk sends some methods' arguments in the URL
+        if request.method == "POST" and request.content_type == "application/json":
+            params |= dict(await request.json())
+        elif request.method == "POST":
+            params |= {k: str(v) for k, v in (await request.post()).items()}
         if self._failures[method]:
-            status, retry_after = self._failures[method].popleft()
-            self.calls.append((method, {**params, "_failed": status}))
+            status, retry_after, error = self._failures[method].popleft()
+            self.calls.append((method, {**params, "_failed": error or status}))
             headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-            return web.json_response({"ok": False, "error": "ratelimited" if status == 429 else "internal_error"},
-                                     status=status, headers=headers)
+            error = error or ("ratelimited" if status == 429 else "internal_error")
+            return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
         self.calls.append((method, params))
         if method == "apps.connections.open":
             return web.json_response({"ok": True, "url": self.url.replace("http://", "ws://").replace("/api/", "/ws")})
         if method == "auth.test":
             return web.json_response({"ok": True, "user_id": BOT_USER, "team_id": TEAM, "bot_id": "B0001"})
+        if method == "users.info":
+            user = self.users.get(str(params.get("user")))
+            return web.json_response({"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"})
         if method == "chat.postMessage":
             ts = f"1700000000.{next(self._ts):06d}"
             return web.json_response({"ok": True, "channel": params.get("channel"), "ts": ts})
