@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from bot.cache import LRU
 from bot.clock import Clock
 from bot.errors import ThinklioError
+from bot.i18n import normalise
 from bot.ids import new_id
 from bot.messages import Sender
 from bot.records import (
@@ -125,6 +126,8 @@ class Directory:
             self._members.put((account_id, user_id), member)
         user = await self.user(user_id)
         assert user is not None
+        if user.locale is None and sender.locale and (guess := normalise(sender.locale)) is not None:
+            user = await self.update_user(user_id, locale=guess)  # once: a user's own choice is never overridden
         return user
 
     async def membership(self, account_id: str, user_id: str) -> Membership | None:

@@ -41,7 +41,7 @@ class JobsExtension:
         store = JobStore(s.db, s.clock, events)
         scheduler = Scheduler(store, Monitor(store, s.pipeline, batch=settings.jobs_batch_size), s.platform,
                               settings)
-        reminders = Reminders(store, scheduler, s.pipeline, s.clock)
+        reminders = Reminders(store, scheduler, s.pipeline, s.clock, s.catalogue, s.directory)
         scheduler.runner("reminder", reminders.fire)
         callbacks = Callbacks(store, scheduler, s)
         events.subscribe(callbacks.observe)

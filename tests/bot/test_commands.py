@@ -117,6 +117,7 @@ async def test_whoami(client: TestClient, auth: dict[str, str], app: App) -> Non
         "Role: member in account 'default'.",
         f"Talking to Assistant on channel 'api' (conversation {body['conversation_id']}).",
         "Time zone: UTC (server default).",
+        "Language: not set (English).",
         f"Identities: http:{account.id}:u1",
     ]
     boss = answered(await say(client, auth, "/whoami", user=BOSS), "/whoami")
