@@ -18,6 +18,8 @@ SUSPENDED = "Your access has been suspended. Contact an administrator of this wo
 SUSPENDED_HERE = "Your access to this workspace has been suspended. Contact one of its administrators."
 ACCOUNT_SUSPENDED = "This workspace is suspended. Contact its administrator."
 AGENT_PAUSED = "{name} is paused by an administrator and is not taking messages right now."
+TEAM_ARCHIVED = ("{name} worked for the team {team}, which has been archived, so it takes no new messages. "
+                 "Contact an administrator of this workspace.")
 
 
 def _is_admin_command(turn: Turn) -> bool:
@@ -51,6 +53,12 @@ def build_gates(platform: PlatformState, directory: Directory) -> list[Gate]:
         if turn.agent.status == "paused" and not admin_command:
             return Reply(AGENT_PAUSED.format(name=turn.agent.name), tier="gate", status="rejected",
                          error_code="agent_paused")
+        if turn.agent.team_id is not None and not admin_command:
+            # An archived team's agents are deactivated (reference 33.1); its knowledge and audit stay.
+            team = await directory.team(turn.agent.team_id)
+            if team is not None and team.status != "active":
+                return Reply(TEAM_ARCHIVED.format(name=turn.agent.name, team=team.name), tier="gate",
+                             status="rejected", error_code="team_archived")
         return None
 
     return [platform_gate, user_gate, account_gate, agent_gate]
