@@ -78,6 +78,9 @@ class AdminApi:
         return web.json_response({"slug": summary.slug, "name": summary.name, "status": summary.status,
                                   "roles": summary.roles,
                                   "agents": [{"slug": slug, "status": status} for slug, status in summary.agents],
+                                  "teams": [{"slug": line.team.slug, "status": line.team.status,
+                                             "members": line.members}
+                                            for line in await self._s.governance.teams.listing(actor)],
                                   "usage": {"since": since.isoformat(), "interactions": summary.interactions,
                                             "cost_usd": summary.cost_usd}})
 

@@ -100,10 +100,13 @@ async def account_command(ctx: CommandContext) -> str:
     summary = await ctx.governance.accounts.summary(actor, now - timedelta(days=30))
     roles = ", ".join(f"{count} {role}" for role, count in sorted(summary.roles.items())) or "no members"
     agents = ", ".join(f"{slug} ({status})" for slug, status in summary.agents) or "none"
+    teams = ", ".join(f"{line.team.slug} ({line.members} members{', archived' if line.team.status != 'active' else ''})"
+                      for line in await ctx.governance.teams.listing(actor)) or "none"
     return "\n".join([
         f"Account {summary.slug} ({summary.name}): {summary.status}.",
         f"Members: {roles}.",
         f"Agents: {agents}.",
+        f"Teams: {teams}.",
         f"Last 30 days: {summary.interactions} interactions, ${summary.cost_usd:.4f}.",
     ])
 

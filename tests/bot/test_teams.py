@@ -114,6 +114,7 @@ async def test_team_roles_allowed_and_refused(app: App, client: TestClient, auth
     assert "not in any team" in (await say(client, auth, "/teams", "dave"))["reply"]
     helped = (await say(client, auth, "/help team", "dave"))["reply"]
     assert "Team roles: admin, member, readonly" in helped
+    assert "Teams: sales-team (2 members)." in (await say(client, auth, "/account", "alice"))["reply"]
     audit = (await say(client, auth, "/audit team.", "alice"))["reply"]
     assert "team.create" in audit and "team.add" in audit and "[refused" in audit
 
@@ -237,6 +238,8 @@ async def test_teams_and_settings_over_http(app: App, client: TestClient, auth: 
     assert missing.status == 404 and (await missing.json())["error"]["code"] == "not_found"
     agent = await client.put("/v1/admin/teams/ops/agents/assistant", headers=admin)
     assert agent.status == 200 and (await agent.json())["agents"] == [{"slug": "assistant", "status": "active"}]
+    summary = await (await client.get("/v1/admin/account", headers=admin)).json()
+    assert summary["teams"] == [{"slug": "ops", "status": "active", "members": 1}]
     listed = await (await client.get("/v1/admin/teams", headers=admin)).json()
     assert listed["teams"] == [{"id": listed["teams"][0]["id"], "slug": "ops", "name": "Ops", "status": "active",
                                 "members": 1, "agents": 1}]
