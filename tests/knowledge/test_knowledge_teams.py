@@ -85,6 +85,14 @@ async def test_team_facts_are_seen_by_members_only(tmp_path: Path) -> None:
         bob = (await say(app, "can you look up our codes please", user="bob")).reply or ""
         assert CODE not in bob and OPS not in bob
 
+        # the team's readonly member cannot forget its fact; bob cannot even see it; a member can
+        fact_id = (stored.reply or "").split("/forget ")[1].split()[0]
+        assert (await say(app, f"/forget {fact_id}", user="dave")).error_code == "forbidden"
+        assert (await say(app, f"/forget {fact_id}", user="bob")).error_code == "not_found"
+        assert (await say(app, f"/forget {fact_id}", user="alice")).error_code is None
+        assert CODE not in ((await say(app, "/knowledge", user="alice")).reply or "")
+        assert (await say(app, f"/knowledge team discount code is {CODE}", user="alice")).error_code is None
+
         # archived: the agent stops, the knowledge stays in the store
         await app.services.governance.teams.archive(owner, "sales")
         assert (await say(app, "what is the discount code", user="alice")).error_code == "team_archived"
