@@ -287,3 +287,75 @@ async def test_migration_0010_up_and_down_on_sqlite(tmp_path: Path) -> None:
     tables, agent, account = shape()
     assert {"team", "team_member"} <= tables and "team_id" in agent and "settings" in account
     engine.dispose()
+
+
+async def test_delegation_stops_at_the_accounts_depth_and_at_deactivated_agents(app: App, client: TestClient,
+                                                                                 auth: dict[str, str]) -> None:
+    from dataclasses import replace
+
+    from agents.runner import DelegationRefused
+    from bot.messages import Sender
+    from bot.turn import Turn
+
+    s = app.services
+    await meet(client, auth, "alice")
+    await say(client, auth, "/grant http:alice admin", "boss")
+    channel = await s.directory.channel("api")
+    assert channel is not None
+    user = await s.directory.identify("http", Sender("solo"), channel.account_id)
+    turn = Turn(interaction_id="ix_1", message_id="msg_1", text="hi", channel=channel,
+                agent=await s.directory.agent(channel.agent_id), user=user,
+                conversation=await s.directory.conversation(channel, user, "solo"), sender_external_id="solo",
+                received_at=s.clock.now())
+    runner = app.kit.agents
+    assert (await runner.run(turn)).reply.error_code == "no_model"  # allowed: it reaches the harness
+    deep = replace(turn, delegation_depth=3)
+    with pytest.raises(DelegationRefused, match="3 levels deep"):
+        await runner.run(deep)
+    await say(client, auth, "/account set delegation_depth 4", "alice")
+    assert (await runner.run(deep)).reply.error_code == "no_model"
+    await say(client, auth, "/account set delegation_depth 0", "alice")
+    with pytest.raises(DelegationRefused, match="0 levels deep"):
+        await runner.run(turn)
+
+    await say(client, auth, "/account set delegation_depth 3", "alice")
+    await say(client, auth, "/team create Ops", "alice")
+    await say(client, auth, "/team agent ops assistant", "alice")
+    await say(client, auth, "/team archive ops", "alice")
+    archived = replace(turn, agent=await s.directory.agent(channel.agent_id))
+    with pytest.raises(DelegationRefused, match="not taking work"):
+        await runner.run(archived, agent="assistant")
+
+
+async def test_a_chain_of_delegations_stops_at_the_depth(app: App) -> None:
+    """An agent that always delegates again (a cycle at run time) goes exactly `delegation_depth` levels down."""
+    from agents.runner import AgentRunner, DelegationRefused
+    from bot.messages import Sender
+    from bot.turn import Reply, Turn
+
+    s = app.services
+    await app.open_store()
+    try:
+        levels: list[int] = []
+
+        class Delegating:
+            async def answer(self, turn: Turn) -> Reply:
+                levels.append(turn.delegation_depth)
+                try:
+                    await runner.run(turn)
+                except DelegationRefused as exc:
+                    return Reply(str(exc), tier="llm")
+                return Reply("done", tier="llm")
+
+        runner = AgentRunner(Delegating(), s.directory)  # type: ignore[arg-type]
+        channel = await s.directory.channel("api")
+        assert channel is not None
+        user = await s.directory.identify("http", Sender("solo"), channel.account_id)
+        turn = Turn(interaction_id="ix_1", message_id="msg_1", text="hi", channel=channel,
+                    agent=await s.directory.agent(channel.agent_id), user=user,
+                    conversation=await s.directory.conversation(channel, user, "solo"), sender_external_id="solo",
+                    received_at=s.clock.now())
+        await runner.run(turn)
+        assert levels == [1, 2, 3]
+    finally:
+        await app.close_store()
