@@ -8,15 +8,5 @@ from bot.commands.governance import GOVERNANCE_COMMANDS
 from bot.commands.registry import Command, CommandContext, CommandError, CommandRegistry, parse_command
 from bot.commands.teams import TEAM_COMMANDS
 
-__all__ = [
-           "ADMIN_COMMANDS",
-           "APIKEY_COMMANDS",
-           "BASIC_COMMANDS",
-           "GOVERNANCE_COMMANDS",
-           "TEAM_COMMANDS",
-           "Command",
-           "CommandContext",
-           "CommandError",
-           "CommandRegistry",
-           "parse_command",
-]
+__all__ = ["ADMIN_COMMANDS", "APIKEY_COMMANDS", "BASIC_COMMANDS", "GOVERNANCE_COMMANDS", "TEAM_COMMANDS", "Command",
+           "CommandContext", "CommandError", "CommandRegistry", "parse_command"]
