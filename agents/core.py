@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from agents.extensions import Kit
 from agents.tools.builtin import BUILTIN_TOOLS
-from bot.commands import ADMIN_COMMANDS, APIKEY_COMMANDS, BASIC_COMMANDS, GOVERNANCE_COMMANDS
+from bot.commands import ADMIN_COMMANDS, APIKEY_COMMANDS, BASIC_COMMANDS, GOVERNANCE_COMMANDS, TEAM_COMMANDS
 from bot.commands.basic import language_command, undo_command
 from config.settings import Settings
 
@@ -32,6 +32,7 @@ class CoreExtension:
         kit.commands.register_all(ADMIN_COMMANDS)
         kit.commands.register_all(GOVERNANCE_COMMANDS)
         kit.commands.register_all(APIKEY_COMMANDS)
+        kit.commands.register_all(TEAM_COMMANDS)
         kit.commands.register(undo_command(kit.undo))
         kit.commands.register(language_command(kit.services.catalogue))
         kit.skills.extend(SKILLS)

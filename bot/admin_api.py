@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.admin_teams_api import install_team_routes
 from bot.auth import require_scope
 from bot.errors import ThinklioError
 from bot.governance import Actor
@@ -41,6 +42,7 @@ def install_admin_routes(app: web.Application, services: Services) -> None:
     app.router.add_get("/v1/admin/audit", api.audit)
     app.router.add_post("/v1/admin/agents/{slug}/pause", api.pause_agent)
     app.router.add_post("/v1/admin/agents/{slug}/resume", api.resume_agent)
+    install_team_routes(app, services)
 
 
 def _member(member: Member) -> dict[str, Any]:
@@ -76,6 +78,9 @@ class AdminApi:
         return web.json_response({"slug": summary.slug, "name": summary.name, "status": summary.status,
                                   "roles": summary.roles,
                                   "agents": [{"slug": slug, "status": status} for slug, status in summary.agents],
+                                  "teams": [{"slug": line.team.slug, "status": line.team.status,
+                                             "members": line.members}
+                                            for line in await self._s.governance.teams.listing(actor)],
                                   "usage": {"since": since.isoformat(), "interactions": summary.interactions,
                                             "cost_usd": summary.cost_usd}})
 

@@ -19,6 +19,8 @@ SUSPENDED = N_("Your access has been suspended. Contact an administrator of this
 SUSPENDED_HERE = N_("Your access to this workspace has been suspended. Contact one of its administrators.")
 ACCOUNT_SUSPENDED = N_("This workspace is suspended. Contact its administrator.")
 AGENT_PAUSED = N_("{name} is paused by an administrator and is not taking messages right now.")
+TEAM_ARCHIVED = N_("{name} worked for the team {team}, which has been archived, so it takes no new messages. "
+                   "Contact an administrator of this workspace.")
 
 
 def _is_admin_command(turn: Turn) -> bool:
@@ -52,6 +54,12 @@ def build_gates(platform: PlatformState, directory: Directory) -> list[Gate]:
         if turn.agent.status == "paused" and not admin_command:
             return Reply(_(AGENT_PAUSED).format(name=turn.agent.name), tier="gate", status="rejected",
                          error_code="agent_paused")
+        if turn.agent.team_id is not None and not admin_command:
+            # An archived team's agents are deactivated (reference 33.1); its knowledge and audit stay.
+            team = await directory.team(turn.agent.team_id)
+            if team is not None and team.status != "active":
+                return Reply(_(TEAM_ARCHIVED).format(name=turn.agent.name, team=team.name), tier="gate",
+                             status="rejected", error_code="team_archived")
         return None
 
     return [platform_gate, user_gate, account_gate, agent_gate]

@@ -434,6 +434,7 @@ class Pipeline:
                     is_platform_admin=bool(sender) and self._is_platform_admin(channel.type, sender),
                     role=None if member is None else member.role,
                     member_status="active" if member is None else member.status,
+                    teams=dict(await self._directory.teams_of(channel.account_id, user.id)),
                     default_timezone=self._settings.default_timezone)
 
     async def drain(self, timeout: float = 10.0) -> None:

@@ -21,6 +21,8 @@ from bot.pipeline import Pipeline
 from bot.turn import Reply, Turn
 from knowledge.documents import MEDIA_TYPES, Document, chunks_of
 from knowledge.handlers import own_partition
+from knowledge.index import Partition
+from knowledge.teams import CAPTION, TeamLookup, writable_team
 
 if TYPE_CHECKING:
     from knowledge.service import Knowledge
@@ -39,10 +41,10 @@ def media_type_of(attachment: Attachment) -> str | None:
     return _BY_SUFFIX.get(PurePosixPath(attachment.name or "").suffix.lower())
 
 
-def attachment_reader(knowledge: Knowledge, pipeline: Pipeline):  # type: ignore[no-untyped-def]
+def attachment_reader(knowledge: Knowledge, pipeline: Pipeline, teams: TeamLookup):  # type: ignore[no-untyped-def]
     settings = knowledge.settings
 
-    async def read_one(turn: Turn, attachment: Attachment) -> tuple[Document, int]:
+    async def read_one(turn: Turn, attachment: Attachment, owner: Partition) -> tuple[Document, int]:
         media_type = media_type_of(attachment)
         if media_type is None:
             raise ThinklioError("bad_request", _("I can read {kinds}").format(kinds=_(READABLE)))
@@ -51,18 +53,30 @@ def attachment_reader(knowledge: Knowledge, pipeline: Pipeline):  # type: ignore
             raise ThinklioError("bad_request", too_large(limit))
         data = await pipeline.outlets.fetch_attachment(turn, attachment, limit=limit)
         chunks = chunks_of(data, MEDIA_TYPES[media_type], size=settings.knowledge_chunk_chars)
-        return await knowledge.documents.add(own_partition(turn), title=(attachment.name or "document").strip(),
+        return await knowledge.documents.add(owner, title=(attachment.name or "document").strip(),
                                              media_type=media_type, data_size=len(data), chunks=chunks,
                                              now=knowledge.clock.now(), replace_same_title=True)
 
     async def read(turn: Turn) -> Reply | None:
         done: list[str] = []
         problems: list[str] = []
+        owner, where = own_partition(turn), ""
+        if (caption := CAPTION.match(turn.text)) is not None:  # "scope team[:SLUG]": the files are the team's
+            try:
+                owner = await writable_team(turn, teams, caption.group(1))
+            except ThinklioError as exc:
+                turn.record("document", "scope team", status="denied", error=exc.message[:500])
+                return Reply(_("I haven't read the file: {reason}").format(reason=exc.message), tier="triage",
+                             intent="document",
+                             error_code=exc.code)
+            where = _(" for the team")
+            # The rest of the caption, if any, is the question that goes on to triage and the model.
+            turn.text = caption.group(2).strip()
         for attachment in turn.attachments:
             title = (attachment.name or _("the file")).strip()[:300]
             started = time.perf_counter()
             try:
-                doc, replaced = await read_one(turn, attachment)
+                doc, replaced = await read_one(turn, attachment, owner)
             except ThinklioError as exc:
                 turn.record("document", title[:64], status="error", started=started, error=exc.message[:500])
                 problems.append(_("I couldn't read '{title}': {reason}.").format(title=title, reason=exc.message))
@@ -74,11 +88,13 @@ def attachment_reader(knowledge: Knowledge, pipeline: Pipeline):  # type: ignore
                 continue
             turn.record("document", title[:64], started=started,
                         detail={"document_id": doc.id, "parts": doc.chunks, "replaced": replaced})
-            read = ngettext("I've read '{title}': {n} part.", "I've read '{title}': {n} parts.", doc.chunks)
+            read = ngettext("I've read '{title}'{where}: {n} part.", "I've read '{title}'{where}: {n} parts.",
+                            doc.chunks)
             if replaced:
-                read = ngettext("I've read '{title}' (it replaces the copy you sent before): {n} part.",
-                                "I've read '{title}' (it replaces the copy you sent before): {n} parts.", doc.chunks)
-            done.append(read.format(title=doc.title, n=doc.chunks))
+                read = ngettext("I've read '{title}'{where} (it replaces the copy you sent before): {n} part.",
+                                "I've read '{title}'{where} (it replaces the copy you sent before): {n} parts.",
+                                doc.chunks)
+            done.append(read.format(title=doc.title, where=where, n=doc.chunks))
         if done and not problems and turn.text.strip():
             await knowledge.sync()  # indexed before the caption is answered, so the answer can use it
             return None

@@ -92,7 +92,7 @@ class KnowledgeExtension:
         kit.commands.register_all(knowledge_commands(knowledge))
         kit.web.router.add_routes([upload_route(s, knowledge)])
         kit.knowledge_hooks.append(context_hook(knowledge))
-        kit.attachment_handlers.append(attachment_reader(knowledge, s.pipeline))
+        kit.attachment_handlers.append(attachment_reader(knowledge, s.pipeline, s.directory))
         proposer = FactProposer(kit.model, s.pipeline, mode=settings.knowledge_extract_with_model,
                                 model_name=settings.knowledge_extract_model,
                                 min_confidence=settings.knowledge_extract_min_confidence)
