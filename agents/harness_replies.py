@@ -30,6 +30,7 @@ OVER_BUDGET = "I can't use the language model right now: {reason}. An administra
 HALTED = {
     "platform_paused": "I stopped working on this: Thinklio was paused by an administrator. Please ask again later.",
     "agent_paused": "I stopped working on this: {name} was paused by an administrator. Please ask again later.",
+    "agent_archived": "I stopped working on this: {name} was retired by an administrator.",
 }
 NO_ANSWER = "I'm sorry, I have no answer to that."
 COULD_NOT = "I could not do that: I tried {tried} without getting to an answer."

@@ -18,6 +18,7 @@ SUSPENDED = "Your access has been suspended. Contact an administrator of this wo
 SUSPENDED_HERE = "Your access to this workspace has been suspended. Contact one of its administrators."
 ACCOUNT_SUSPENDED = "This workspace is suspended. Contact its administrator."
 AGENT_PAUSED = "{name} is paused by an administrator and is not taking messages right now."
+AGENT_ARCHIVED = "{name} has been retired by an administrator and no longer takes messages."
 
 
 def _is_admin_command(turn: Turn) -> bool:
@@ -51,6 +52,9 @@ def build_gates(platform: PlatformState, directory: Directory) -> list[Gate]:
         if turn.agent.status == "paused" and not admin_command:
             return Reply(AGENT_PAUSED.format(name=turn.agent.name), tier="gate", status="rejected",
                          error_code="agent_paused")
+        if turn.agent.status == "archived" and not admin_command:  # an admin can still /agent resume it
+            return Reply(AGENT_ARCHIVED.format(name=turn.agent.name), tier="gate", status="rejected",
+                         error_code="agent_archived")
         return None
 
     return [platform_gate, user_gate, account_gate, agent_gate]
