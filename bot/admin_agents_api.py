@@ -4,19 +4,22 @@ in the key's account or its `agt_…` id (another account's id is refused, and t
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.admin_api import admin_actor
 from bot.errors import ThinklioError
-from bot.governance.agents import MAX_PROMPT, AgentChange, AgentDetail
+from bot.governance.agents import MAX_PROMPT, AgentAdmin, AgentChange, AgentDetail
 from bot.records import AgentRecord
 from bot.services import Services
 from bot.web import read_model
 
 PAGE = 50
+Model = TypeVar("Model", bound=BaseModel)
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
 class CreateIn(BaseModel):
@@ -81,10 +84,10 @@ class AgentsApi:
         self._s = services
 
     @property
-    def _agents(self) -> Any:
+    def _agents(self) -> AgentAdmin:
         return self._s.governance.agents
 
-    async def _body(self, request: web.Request, model: type[BaseModel]) -> Any:
+    async def _body(self, request: web.Request, model: type[Model]) -> Model:
         return await read_model(request, model, limit=self._s.settings.max_body_bytes)
 
     async def listing(self, request: web.Request) -> web.Response:
@@ -128,7 +131,7 @@ class AgentsApi:
         return _changed(await self._agents.remove_tool(actor, request.match_info["agent"],
                                                        request.match_info["tool"]))
 
-    def status_handler(self, status: str) -> Any:
+    def status_handler(self, status: str) -> Handler:
         async def handle(request: web.Request) -> web.Response:
             actor = await admin_actor(self._s, request)
             return _changed(await self._agents.set_status(actor, request.match_info["agent"], status))

@@ -158,17 +158,24 @@ async def test_an_admin_runs_every_agent_command(app: App, client: TestClient, a
 async def test_pause_cancels_the_agents_pending_jobs_and_resume_restores_new_work_only(
         app: App, client: TestClient, auth: dict[str, str], people: None) -> None:
     assert (await say(client, auth, "remind me to call mum in 2 hours", "bob"))["tier"] == "triage"
+    (mine,) = await app.services.db.all(select(jt.job))
+    alice = Actor("user:alice", mine.account_id, "admin", channel="test")
+    helper = (await app.services.governance.agents.create(alice, "helper")).agent
+    jobs = app.kit.extras["jobs"]
+    theirs = await jobs.store.create(type="reminder", account_id=mine.account_id, user_id=mine.user_id,
+                                     agent_id=helper.id, due_at=mine.due_at)
     assert "Active jobs: 1." in (await say(client, auth, "/agent show assistant", "alice"))["reply"]
     paused = (await say(client, auth, "/agent pause assistant", "alice"))["reply"]
     assert paused == "Agent assistant is paused: it takes no new messages. 1 pending job cancelled."
-    assert [row.state for row in await app.services.db.all(select(jt.job.c.state))] == ["cancelled"]
+    states = {row.id: row.state for row in await app.services.db.all(select(jt.job))}
+    assert states == {mine.id: "cancelled", theirs.id: "pending"}  # only the paused agent's
     blocked = await say(client, auth, "what time is it?", "bob")
     assert (blocked["status"], blocked["error_code"]) == ("rejected", "agent_paused")
     assert (await say(client, auth, "/agent pause assistant", "alice"))["reply"] == "Agent assistant is already paused."
 
     assert (await say(client, auth, "/agent resume assistant", "alice"))["reply"] == "Agent assistant is active again."
     assert (await say(client, auth, "what time is it?", "bob"))["error_code"] is None
-    assert [row.state for row in await app.services.db.all(select(jt.job.c.state))] == ["cancelled"]
+    assert (await app.services.db.one(select(jt.job.c.state).where(jt.job.c.id == mine.id))) == ("cancelled",)
 
 
 async def test_archive_blocks_new_interactions_and_keeps_knowledge_and_audit(
@@ -307,3 +314,19 @@ def test_paginate_cuts_by_characters_and_says_where_you_are() -> None:
     assert len(paginate(["y" * 5_000], 1, "/things")) <= LIMIT  # a line too long alone is shortened
     with pytest.raises(CommandError):
         paginate(lines, total + 1, "/things", limit=1_000)
+
+
+async def test_a_tool_no_extension_provides_is_shown_as_such_and_not_copied(app: App, client: TestClient,
+                                                                           auth: dict[str, str], people: None) -> None:
+    assistant = await agent_row(app, "assistant")
+    await app.services.db.run(lambda conn: conn.execute(t.agent_tool.insert().values(
+        id=new_id("atl"), agent_id=assistant.id, tool="retired_tool", permission="write",
+        created_at=app.services.clock.now())))
+    shown = (await say(client, auth, "/agent show assistant", "alice"))["reply"]
+    assert "- retired_tool: write (no installed extension provides it)" in shown
+    await say(client, auth, "/agent create twin from assistant", "alice")
+    copied = await tools_of(app, "twin")
+    assert "retired_tool" not in copied and copied == {k: v for k, v in (await tools_of(app, "assistant")).items()
+                                                       if k != "retired_tool"}
+    assert (await say(client, auth, "/agent tools assistant remove retired_tool", "alice"))["error_code"] is None
+    assert "retired_tool" not in await tools_of(app, "assistant")
