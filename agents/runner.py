@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 from agents.harness import Harness
 from bot.directory import Directory
+from bot.gates import AGENT_ARCHIVED, AGENT_PAUSED
 from bot.turn import Reply, StepRecord, Turn
 
 
@@ -34,6 +35,9 @@ class AgentRunner:
             if found is None:
                 raise LookupError(f"no agent {agent!r} in this account")
             target = found
+        if target.status in ("paused", "archived"):  # a paused or archived agent takes no new work, asked or not
+            refusal = (AGENT_PAUSED if target.status == "paused" else AGENT_ARCHIVED).format(name=target.name)
+            return AgentRun(Reply(refusal, tier="gate", status="rejected", error_code=f"agent_{target.status}"), [])
         sub = replace(turn, agent=target, text=turn.text if text is None else text, collected=[], steps=[])
         reply = await self._harness.answer(sub)
         return AgentRun(reply, sub.steps)

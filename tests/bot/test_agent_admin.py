@@ -6,7 +6,7 @@ readonly."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from agents.llm.base import ChatMessage, ChatResult, TextSink, ToolSpec
 from bot.commands.paging import LIMIT, paginate
 from bot.commands.registry import CommandError
 from bot.errors import ThinklioError
@@ -28,7 +29,11 @@ from jobs import tables as jt
 from knowledge.tables import knowledge_fact
 from server.app import App
 from tests.conftest import make_settings
+from tests.fakes.clock import FakeClock
+from tests.fakes.scripted_provider import ScriptedProvider
 from tests.helpers import post
+from tests.jobs.test_jobs import answer, started, tool_call
+from tests.jobs.test_jobs import say as jobs_say
 
 Body = dict[str, Any]
 
@@ -330,3 +335,63 @@ async def test_a_tool_no_extension_provides_is_shown_as_such_and_not_copied(app:
                                                        if k != "retired_tool"}
     assert (await say(client, auth, "/agent tools assistant remove retired_tool", "alice"))["error_code"] is None
     assert "retired_tool" not in await tools_of(app, "assistant")
+
+
+async def test_a_paused_or_archived_agent_is_not_run_by_delegation_either(app: App, client: TestClient,
+                                                                         auth: dict[str, str], people: None) -> None:
+    from bot.records import AgentRecord, ChannelRecord, ConversationRecord, UserRecord, record
+    from bot.turn import Turn
+
+    reply = await say(client, auth, "hello", "bob")
+    interaction = await app.services.db.one(select(t.interaction).where(t.interaction.c.id == reply["interaction_id"]))
+    assert interaction is not None
+    rows = {name: await app.services.db.one(select(table).where(table.c.id == interaction._mapping[column]))
+            for name, table, column in (("channel", t.channel, "channel_id"), ("user", t.user_profile, "user_id"),
+                                        ("conversation", t.conversation, "conversation_id"),
+                                        ("agent", t.agent, "agent_id"))}
+    turn = Turn("ix_test", "msg_test", "hi", record(ChannelRecord, rows["channel"]), record(AgentRecord, rows["agent"]),
+                record(UserRecord, rows["user"]), record(ConversationRecord, rows["conversation"]), "bob",
+                app.services.clock.now(), role="member")
+    await say(client, auth, "/agent create helper", "alice")
+    for action, code in (("pause", "agent_paused"), ("archive", "agent_archived")):
+        await say(client, auth, f"/agent {action} helper", "alice")
+        run = await app.kit.agents.run(turn, agent="helper")
+        assert (run.reply.status, run.reply.error_code, run.steps) == ("rejected", code, [])
+    await say(client, auth, "/agent resume helper", "alice")
+    assert (await app.kit.agents.run(turn, agent="helper")).reply.error_code != "agent_archived"
+
+
+class ArchivedMidTurn(ScriptedProvider):
+    """An administrator archives the agent while the model's first step is being answered."""
+
+    def __init__(self, script: Sequence[ChatResult]) -> None:
+        super().__init__(script)
+        self.app: App | None = None
+
+    async def chat(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] = (), *, model: str | None = None,
+                   max_tokens: int | None = None, on_text: TextSink | None = None,
+                   repeat_penalty: float | None = None) -> ChatResult:
+        result = await super().chat(messages, tools, model=model, max_tokens=max_tokens, on_text=on_text,
+                                    repeat_penalty=repeat_penalty)
+        if len(self.calls) == 1 and self.app is not None:
+            account = await self.app.services.directory.account_by_slug("default")
+            assert account is not None
+            admin = Actor("user:admin", account.id, "admin", channel="test")
+            await self.app.services.governance.agents.set_status(admin, "assistant", "archived")
+        return result
+
+
+async def test_an_in_flight_turn_stops_after_its_step_when_its_agent_is_archived(tmp_path: Path) -> None:
+    provider = ArchivedMidTurn([tool_call("task_add", {"task": "finish the book club reading",
+                                                       "list_name": "reading"}),
+                                answer("never sent: the turn stopped before this step")])
+    app, _ = await started(make_settings(tmp_path / "var"), FakeClock(), provider)
+    provider.app = app
+    try:
+        outcome = await jobs_say(app, "could you note that I need to finish the book club reading?")
+        assert len(provider.calls) == 1 and outcome.error_code == "agent_archived"
+        assert outcome.reply is not None and "retired by an administrator" in outcome.reply
+        assert [row.text for row in await app.services.db.all(select(jt.task.c.text))] == [
+            "finish the book club reading"]  # the step it was in completed
+    finally:
+        await app.stop()
