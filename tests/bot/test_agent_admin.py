@@ -395,3 +395,43 @@ async def test_an_in_flight_turn_stops_after_its_step_when_its_agent_is_archived
             "finish the book club reading"]  # the step it was in completed
     finally:
         await app.stop()
+
+
+MATRIX_CHANNELS = (("console", "console"), ("api", "http"), ("telegram", "telegram"), ("slack", "slack"))
+MATRIX_COMMANDS = ("/agents", "/agent show assistant", "/agent model assistant model-{channel}",
+                   "/agent tools assistant add memory_search read", "/jobs all", "/jobs cancel agent assistant")
+
+
+async def test_role_by_command_by_channel(tmp_path: Path, make_app: Callable[..., App]) -> None:
+    """Every channel the same: members and readonly members refused and audited with the channel, admins allowed."""
+    app = make_app(make_settings(tmp_path / "matrix", admins=["console:root"]))
+    await app.start()
+    try:
+        async def send(channel: str, user: str, text: str) -> Any:
+            return await app.services.pipeline.handle(InboundMessage(channel, Sender(user, user), text))
+
+        for channel, kind in MATRIX_CHANNELS:
+            for user in ("adm", "mem", "ro"):
+                await send(channel, f"{channel}-{user}", "hello")
+            for user, role in (("adm", "admin"), ("ro", "readonly")):
+                granted = await send("console", "root", f"/grant {kind}:{channel}-{user} {role}")
+                assert granted.error_code is None, granted
+        for channel, _ in MATRIX_CHANNELS:
+            for template in MATRIX_COMMANDS:
+                text = template.format(channel=channel)
+                for user in ("mem", "ro"):
+                    outcome = await send(channel, f"{channel}-{user}", text)
+                    assert outcome.error_code == "forbidden", (channel, user, text, outcome)
+                    assert (await agent_row(app, "assistant")).model in (None, *(f"model-{c}" for c, _ in
+                                                                                 MATRIX_CHANNELS))
+                allowed = await send(channel, f"{channel}-adm", text)
+                assert allowed.error_code is None, (channel, text, allowed)
+            assert (await agent_row(app, "assistant")).model == f"model-{channel}"
+        refusals = [row for row in await app.services.db.all(select(t.audit_event))
+                    if (row.detail or {}).get("outcome") == "refused"]
+        by_channel = {channel: sum(1 for row in refusals if row.detail["channel"] == channel)
+                      for channel, _ in MATRIX_CHANNELS}
+        # /agents, /agent and /jobs all refused by the command route or the service; each one audited once
+        assert by_channel == {channel: 2 * len(MATRIX_COMMANDS) for channel, _ in MATRIX_CHANNELS}
+    finally:
+        await app.stop()
