@@ -33,6 +33,11 @@ class PromptIn(BaseModel):
     prompt: str = Field(min_length=1, max_length=MAX_PROMPT)
 
 
+class NameIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+
+
 class ModelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     model: str | None = Field(max_length=200)  # null or "default": the provider's default
@@ -50,6 +55,7 @@ def install_agent_routes(app: web.Application, services: Services) -> None:
     app.router.add_get("/v1/admin/agents/{agent}", api.show)
     app.router.add_put("/v1/admin/agents/{agent}/prompt", api.prompt)
     app.router.add_put("/v1/admin/agents/{agent}/model", api.model)
+    app.router.add_put("/v1/admin/agents/{agent}/name", api.name)
     app.router.add_put("/v1/admin/agents/{agent}/tools/{tool}", api.add_tool)
     app.router.add_delete("/v1/admin/agents/{agent}/tools/{tool}", api.remove_tool)
     for action, status in (("pause", "paused"), ("resume", "active"), ("archive", "archived")):
@@ -74,6 +80,8 @@ def _detail(detail: AgentDetail) -> dict[str, Any]:
             "recent_interactions": [{"id": item.id, "at": item.created_at.isoformat(), "status": item.status,
                                      "tier": item.tier, "intent": item.intent, "cost_usd": item.cost_usd}
                                     for item in detail.recent],
+            "recent_tool_calls": [{"at": call.created_at.isoformat(), "tool": call.tool, "status": call.status,
+                                   "error": call.error} for call in detail.tool_calls],
             "active_jobs": detail.active_jobs,
             "usage": {"since": usage.since.isoformat(), "interactions": usage.interactions,
                       "cost_usd": usage.cost_usd, "tokens_in": usage.tokens_in, "tokens_out": usage.tokens_out}}
@@ -114,6 +122,11 @@ class AgentsApi:
         actor = await admin_actor(self._s, request)
         body = await self._body(request, PromptIn)
         return _changed(await self._agents.set_prompt(actor, request.match_info["agent"], body.prompt))
+
+    async def name(self, request: web.Request) -> web.Response:
+        actor = await admin_actor(self._s, request)
+        body = await self._body(request, NameIn)
+        return _changed(await self._agents.rename(actor, request.match_info["agent"], body.name))
 
     async def model(self, request: web.Request) -> web.Response:
         actor = await admin_actor(self._s, request)

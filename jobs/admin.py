@@ -36,15 +36,19 @@ class JobAdmin:
         self._store = store
         self._s = services
 
-    async def listing(self, actor: Actor, state: str | None = None, *, limit: int = PAGE,
-                      offset: int = 0) -> JobPage:
-        """Jobs in `state` (None: the active ones; "all": any), the account's or, for platform admins, all."""
+    async def listing(self, actor: Actor, state: str | None = None, *, agent: str | None = None,
+                      limit: int = PAGE, offset: int = 0) -> JobPage:
+        """Jobs in `state` (None: the active ones; "all": any), the account's or, for platform admins, all;
+        `agent` (a slug, ACCOUNT/SLUG or id) narrows them to one agent's: its job history."""
         if not actor.is_account_admin:
             await self._refuse(actor, "job.list", "only the account's owners and admins see everyone's jobs")
         states = _states(state)
         account = None if actor.is_platform_admin else actor.account_id
-        jobs = await self._store.listing(account_id=account, states=states, limit=limit, offset=offset)
-        return JobPage(jobs, await self._store.count(account_id=account, states=states), account is None)
+        agent_id = None if agent is None else (await self._s.governance.agents.resolve(actor, agent, "job.list")).id
+        jobs = await self._store.listing(account_id=account, states=states, limit=limit, offset=offset,
+                                         agent_id=agent_id)
+        total = await self._store.count(account_id=account, states=states, agent_id=agent_id)
+        return JobPage(jobs, total, account is None)
 
     async def cancel(self, actor: Actor, ref: str) -> JobRecord:
         """Cancel a job by id (or, in chat, by the actor's own job number)."""
@@ -105,7 +109,7 @@ def job_json(job: JobRecord) -> dict[str, object]:
 
 
 def install_job_routes(app: web.Application, services: Services, admin: JobAdmin) -> None:
-    """`GET /v1/admin/jobs[?state=&page=]`, `POST /v1/admin/jobs/{job}/cancel`,
+    """`GET /v1/admin/jobs[?state=&agent=&page=]`, `POST /v1/admin/jobs/{job}/cancel`,
     `POST /v1/admin/agents/{agent}/jobs/cancel`: the same service over HTTP, with an admin-scoped key."""
 
     async def listing(request: web.Request) -> web.Response:
@@ -114,7 +118,8 @@ def install_job_routes(app: web.Application, services: Services, admin: JobAdmin
         if not raw.isdigit() or int(raw) < 1:
             raise ThinklioError("bad_request", "page must be a positive whole number")
         page = int(raw)
-        found = await admin.listing(actor, request.query.get("state"), offset=(page - 1) * PAGE)
+        found = await admin.listing(actor, request.query.get("state"), agent=request.query.get("agent"),
+                                    offset=(page - 1) * PAGE)
         return web.json_response({"page": page, "total": found.total, "jobs": [job_json(j) for j in found.jobs]})
 
     async def cancel(request: web.Request) -> web.Response:

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from jobs.service import JobsService
 
 
-JOBS_USAGE = "Usage: /jobs | /jobs all [STATE] [PAGE] | /jobs cancel agent SLUG"
+CHAT_JOBS = 500  # jobs a chat listing pages through (the rest: narrow by state or agent, or /v1/admin/jobs)
+JOBS_USAGE = "Usage: /jobs | /jobs all [STATE] [agent SLUG] [PAGE] | /jobs cancel agent SLUG"
 
 
 def build_commands(service: JobsService, admin: JobAdmin) -> tuple[Command, ...]:
@@ -65,13 +66,19 @@ def build_commands(service: JobsService, admin: JobAdmin) -> tuple[Command, ...]
 
     async def all_jobs(ctx: CommandContext, words: list[str]) -> str:
         words, page = page_number(words)
+        agent = None
+        if len(words) >= 2 and words[-2].lower() == "agent":
+            agent, words = words[-1], words[:-2]
         if len(words) > 1:
             raise CommandError(JOBS_USAGE)
-        found = await admin.listing(Actor.of_turn(ctx.turn), words[0].lower() if words else None, limit=10_000)
+        found = await admin.listing(Actor.of_turn(ctx.turn), words[0].lower() if words else None, agent=agent,
+                                    limit=CHAT_JOBS)
         if not found.jobs:
             return "No jobs match."
         where = "on the platform" if found.everywhere else "in this account"
-        again = " ".join(["/jobs all", *words])
+        if found.total > len(found.jobs):
+            where += f" (the first {len(found.jobs)} here; narrow by state or agent for the rest)"
+        again = " ".join(["/jobs all", *words, *(("agent", agent) if agent else ())])
         return paginate([line(job, ctx.turn, mine=False) for job in found.jobs], page, again,
                         header=f"{found.total} job{'s' if found.total != 1 else ''} {where}:")
 
@@ -104,9 +111,10 @@ def build_commands(service: JobsService, admin: JobAdmin) -> tuple[Command, ...]
 
     return (
         Command("jobs", "your reminders and other pending work (admins: everyone's)", jobs_command,
-                usage="[all [STATE] [PAGE] | cancel agent SLUG]",
+                usage="[all [STATE] [agent SLUG] [PAGE] | cancel agent SLUG]",
                 help="all: every job of the account (platform administrators: the platform), active ones unless "
-                     "STATE is all, pending, running, waiting, resolved, failed, cancelled or timed_out. "
+                     "STATE is all, pending, running, waiting, resolved, failed, cancelled or timed_out; "
+                     "agent SLUG: only that agent's (its job history with STATE all). "
                      "cancel agent SLUG: cancel all of that agent's pending jobs. Both for owners and admins."),
         Command("job", "one job's details, or cancel it", job_command, usage="ID | cancel ID"),
         Command("cancel", "cancel reminder N", cancel_command, usage="N", writes=True),

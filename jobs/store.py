@@ -107,15 +107,18 @@ class JobStore:
         return None if row is None else record(row)
 
     async def listing(self, *, user_id: str | None = None, account_id: str | None = None, type: str | None = None,
-                      states: Sequence[str] = ACTIVE, limit: int = 50, offset: int = 0) -> list[JobRecord]:
-        query = _where(select(jt.job), user_id=user_id, account_id=account_id, type=type, states=states)
+                      states: Sequence[str] = ACTIVE, limit: int = 50, offset: int = 0,
+                      agent_id: str | None = None) -> list[JobRecord]:
+        query = _where(select(jt.job), user_id=user_id, account_id=account_id, type=type, states=states,
+                       agent_id=agent_id)
         rows = await self.db.all(query.order_by(jt.job.c.due_at.is_(None), jt.job.c.due_at, jt.job.c.id)
                                  .limit(limit).offset(offset))
         return [record(row) for row in rows]
 
-    async def count(self, *, account_id: str | None = None, states: Sequence[str] = ACTIVE) -> int:
+    async def count(self, *, account_id: str | None = None, states: Sequence[str] = ACTIVE,
+                    agent_id: str | None = None) -> int:
         row = await self.db.one(_where(select(func.count()).select_from(jt.job), account_id=account_id,
-                                       states=states))
+                                       states=states, agent_id=agent_id))
         return int(row[0]) if row is not None else 0
 
     async def count_active(self, scope: WorkScope) -> int:

@@ -8,12 +8,14 @@ from bot.commands.registry import Command, CommandContext, CommandError
 from bot.governance import Actor
 from bot.governance.agents import LEVELS, USAGE_DAYS, AgentDetail
 
-USAGE = ("Usage: /agent show SLUG | create SLUG [from TEMPLATE] | prompt SLUG TEXT | model SLUG MODEL|default | "
+USAGE = ("Usage: /agent show SLUG | create SLUG [from TEMPLATE] | name SLUG NAME | prompt SLUG TEXT | "
+         "model SLUG MODEL|default | "
          f"tools SLUG add TOOL [{'|'.join(LEVELS)}] | tools SLUG remove TOOL | pause|resume|archive SLUG")
 HELP = ("SLUG is an agent of this account (platform administrators: ACCOUNT/SLUG for another account's).\n"
-        "show: its tools and what each needs, recent interactions, active jobs, 30 days' usage.\n"
+        "show: its tools and what each needs, recent interactions and tool calls, active jobs, 30 days' usage.\n"
         "create: a new agent from a template (the catalogue's 'assistant', or an agent of this account, copied).\n"
-        "prompt: replace its system prompt. model: its model, or 'default' for the provider's.\n"
+        "name: the name people see (the slug stays). prompt: replace its system prompt.\n"
+        "model: its model, or 'default' for the provider's.\n"
         "tools add: assign a tool the server has, with a permission (read, write or admin; the tool's own level "
         "when omitted). tools remove: take it away.\n"
         "pause: no new messages, its pending jobs cancelled. resume: new work again (cancelled jobs stay "
@@ -56,6 +58,11 @@ async def agent_command(ctx: CommandContext) -> str:
         if not slug or not text.strip():
             raise CommandError("Usage: /agent prompt SLUG TEXT")
         return (await service.set_prompt(actor, slug, text)).message
+    if action == "name":
+        slug, _, name = rest.strip().partition(" ")
+        if not slug or not name.strip():
+            raise CommandError("Usage: /agent name SLUG NAME")
+        return (await service.rename(actor, slug, name)).message
     if action == "model":
         words = rest.split()
         if len(words) != 2:
@@ -92,6 +99,10 @@ def _detail_lines(detail: AgentDetail) -> list[str]:
     lines += [f"- {tool.name}: {tool.permission}"
               + (f" (needs {tool.trust})" if tool.trust else " (no installed extension provides it)")
               for tool in detail.tools]
+    if detail.tool_calls:
+        lines.append("Recent tool calls:")
+        lines += [f"- {call.created_at:%Y-%m-%d %H:%M} {call.tool} {call.status}"
+                  + (f" ({call.error[:80]})" if call.error else "") for call in detail.tool_calls]
     lines.append(f"Active jobs: {detail.active_jobs}.")
     lines.append(f"Last {USAGE_DAYS} days: {usage.interactions} interactions, "
                  f"${usage.cost_usd:.4f}, {usage.tokens_in:,} tokens in, {usage.tokens_out:,} out.")
@@ -107,6 +118,6 @@ def _detail_lines(detail: AgentDetail) -> list[str]:
 AGENT_ADMIN_COMMANDS = (
     Command("agents", "the account's agents", agents_command, usage="[all] [PAGE]", admin=True),
     Command("agent", "show, create, configure, pause, resume or archive an agent", agent_command,
-            usage="show|create|prompt|model|tools|pause|resume|archive SLUG ...", admin=True, writes=True,
+            usage="show|create|name|prompt|model|tools|pause|resume|archive SLUG ...", admin=True, writes=True,
             help=f"{USAGE}\n{HELP}"),
 )

@@ -70,6 +70,14 @@ class RecentInteraction:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCallLine:
+    created_at: datetime
+    tool: str
+    status: str  # ok | error | denied | skipped
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class AgentUsage:
     since: datetime
     interactions: int
@@ -84,6 +92,7 @@ class AgentDetail:
     account: str
     tools: list[ToolLine]
     recent: list[RecentInteraction]
+    tool_calls: list[ToolCallLine]  # the latest first
     active_jobs: int
     usage: AgentUsage
 
@@ -145,6 +154,11 @@ class AgentAdmin:
                   for row in await self._db.all(select(i.c.id, i.c.created_at, i.c.status, i.c.tier, i.c.intent,
                                                        i.c.cost_usd).where(*mine)
                                                 .order_by(i.c.created_at.desc(), i.c.id.desc()).limit(RECENT))]
+        calls = [ToolCallLine(row.created_at, row.name or "?", row.status, row.error)
+                 for row in await self._db.all(select(s.c.created_at, s.c.name, s.c.status, s.c.error)
+                                               .join(i, i.c.id == s.c.interaction_id)
+                                               .where(*mine, s.c.kind == "tool_call")
+                                               .order_by(s.c.created_at.desc(), s.c.id.desc()).limit(RECENT))]
         since = self._clock.now() - timedelta(days=USAGE_DAYS)
         totals = await self._db.one(select(func.count(), func.coalesce(func.sum(i.c.cost_usd), 0.0))
                                     .where(*mine, i.c.created_at >= since))
@@ -154,7 +168,7 @@ class AgentAdmin:
         usage = AgentUsage(since, int(totals[0]) if totals else 0, float(totals[1]) if totals else 0.0,
                            int(tokens[0]) if tokens else 0, int(tokens[1]) if tokens else 0)
         active = await self._pending.count(WorkScope(agent_id=agent.id))
-        return AgentDetail(agent, account.slug, tools, recent, active, usage)
+        return AgentDetail(agent, account.slug, tools, recent, calls, active, usage)
 
     async def resolve(self, actor: Actor, ref: str, action: str) -> AgentRecord:
         """The agent `ref` names, once the actor may administer it (for other services: jobs by agent)."""
@@ -208,6 +222,17 @@ class AgentAdmin:
                            chars=len(prompt))
         return AgentChange(await self._reload(agent.id),
                            f"Agent {agent.slug}'s system prompt is updated ({len(prompt):,} characters).")
+
+    async def rename(self, actor: Actor, ref: str, name: str) -> AgentChange:
+        """The name people see ("Assistant is paused ..."); the slug stays, so channels and commands keep working."""
+        agent, _ = await self._resolve(actor, ref, "agent.name")
+        wanted = " ".join(name.split())
+        if not wanted or len(wanted) > 200:
+            raise ThinklioError("bad_request", "An agent's name is 1-200 characters.")
+        await self._change(actor, agent, "agent.name", [Update(t.agent, agent.id, {"name": wanted})], name=wanted,
+                           was=agent.name)
+        return AgentChange(await self._reload(agent.id), f"Agent {agent.slug} is now called {wanted} (was "
+                                                         f"{agent.name}).")
 
     async def set_model(self, actor: Actor, ref: str, model: str | None) -> AgentChange:
         """Set the agent's model; None, "" or "default": the provider's default model."""

@@ -51,6 +51,8 @@ async def test_every_agent_operation_over_http(app: App, client: TestClient, aut
     assert created.status == 201 and (await created.json())["status"] == "active"
     prompt = await client.put("/v1/admin/agents/helper/prompt", json={"prompt": "Be brief."}, headers=admin)
     assert prompt.status == 200 and (await prompt.json())["system_prompt"] == "Be brief."
+    named = await client.put("/v1/admin/agents/helper/name", json={"name": "Helpful"}, headers=admin)
+    assert named.status == 200 and (await named.json())["name"] == "Helpful"
     model = await client.put("/v1/admin/agents/helper/model", json={"model": "tiny"}, headers=admin)
     assert (await model.json())["model"] == "tiny"
     assert (await (await client.put("/v1/admin/agents/helper/model", json={"model": None},
@@ -67,8 +69,9 @@ async def test_every_agent_operation_over_http(app: App, client: TestClient, aut
         assert response.status == 200 and (await response.json())["status"] == status
     audit = await app.services.db.all(select(t.audit_event.c.action, t.audit_event.c.actor, t.audit_event.c.detail)
                                       .where(t.audit_event.c.action.startswith("agent.")))
-    assert {row.action for row in audit} == {"agent.create", "agent.prompt", "agent.model", "agent.tools.remove",
-                                             "agent.tools.add", "agent.pause", "agent.archive", "agent.resume"}
+    assert {row.action for row in audit} == {"agent.create", "agent.name", "agent.prompt", "agent.model",
+                                             "agent.tools.remove", "agent.tools.add", "agent.pause", "agent.archive",
+                                             "agent.resume"}
     assert all(row.actor.startswith("apikey:") and row.detail["channel"] == "http" for row in audit)
 
 
@@ -98,6 +101,8 @@ async def test_refused_and_bad_requests_use_the_envelope_and_change_nothing(app:
     await error(await client.put("/v1/admin/agents/assistant/prompt", data=b"{not json", headers=admin), 400,
                 "bad_request")
     await error(await client.put("/v1/admin/agents/assistant/model", json={"model": "a b"}, headers=admin), 400,
+                "bad_request")
+    await error(await client.put("/v1/admin/agents/assistant/name", json={"name": ""}, headers=admin), 400,
                 "bad_request")
     message = await error(await client.put("/v1/admin/agents/assistant/tools/nope", headers=admin), 404, "not_found")
     assert "current_time" in message
@@ -129,6 +134,9 @@ async def test_jobs_over_http(app: App, client: TestClient, auth: Headers) -> No
     listed = await (await client.get("/v1/admin/jobs", headers=admin)).json()
     assert [j["id"] for j in listed["jobs"]] == [job.id] and listed["total"] == 1  # not the other account's
     await error(await client.get("/v1/admin/jobs?state=sleeping", headers=admin), 400, "bad_request")
+    await error(await client.get("/v1/admin/jobs?agent=nobody", headers=admin), 404, "not_found")
+    by = await (await client.get("/v1/admin/jobs?agent=assistant&state=all", headers=admin)).json()
+    assert [j["id"] for j in by["jobs"]] == [job.id]
     await error(await client.get("/v1/admin/jobs", headers=auth), 403, "forbidden")
     await error(await client.post(f"/v1/admin/jobs/{stranger.id}/cancel", headers=admin), 404, "not_found")
     await error(await client.post("/v1/admin/jobs/1/cancel", headers=admin), 400, "bad_request")

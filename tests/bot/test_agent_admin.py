@@ -87,6 +87,7 @@ async def tools_of(app: App, slug: str) -> dict[str, str]:
 
 
 COMMANDS = ("/agents", "/agent show assistant", "/agent create helper", "/agent prompt assistant Be terse.",
+            "/agent name assistant Boss Bot",
             "/agent model assistant some-model", "/agent tools assistant remove current_time",
             "/agent tools assistant add task_add write", "/agent pause assistant", "/agent archive assistant",
             "/agent resume assistant")
@@ -133,6 +134,9 @@ async def test_an_admin_runs_every_agent_command(app: App, client: TestClient, a
     reply = await say(client, auth, "/agent prompt helper You answer in haiku.\nAlways.", "alice")
     assert reply["error_code"] is None
     assert (await agent_row(app, "helper")).system_prompt == "You answer in haiku.\nAlways."
+    renamed = (await say(client, auth, "/agent name helper  Haiku   Bot ", "alice"))["reply"]
+    assert renamed == "Agent helper is now called Haiku Bot (was Helper)."
+    assert (await agent_row(app, "helper")).name == "Haiku Bot"
     await say(client, auth, "/agent model helper tiny-model", "alice")
     assert (await agent_row(app, "helper")).model == "tiny-model"
     await say(client, auth, "/agent tools helper remove task_add", "alice")
@@ -153,7 +157,8 @@ async def test_an_admin_runs_every_agent_command(app: App, client: TestClient, a
 
     audited = await app.services.db.all(select(t.audit_event.c.action, t.audit_event.c.actor, t.audit_event.c.detail)
                                         .where(t.audit_event.c.action.startswith("agent.")))
-    assert {row.action for row in audited} >= {"agent.create", "agent.prompt", "agent.model", "agent.tools.add",
+    assert {row.action for row in audited} >= {"agent.create", "agent.name", "agent.prompt", "agent.model",
+                                               "agent.tools.add",
                                                "agent.tools.remove"}
     assert all(row.detail["outcome"] == "done" and row.detail["channel"] == "api" for row in audited)
     help_text = (await say(client, auth, "/help agent", "alice"))["reply"]
@@ -218,6 +223,9 @@ BAD = (
     ("/agent create helper from nowhere", "not_found"),
     ("/agent create helper from", "bad_request"),
     ("/agent prompt assistant", "bad_request"),
+    ("/agent name assistant", "bad_request"),
+    ("/agent name nobody New Name", "not_found"),
+    ("/agent name assistant " + "n" * 201, "bad_request"),
     ("/agent prompt nobody Be kind.", "not_found"),
     ("/agent model assistant two words", "bad_request"),
     ("/agent model assistant bad\u00a7model", "bad_request"),
@@ -393,6 +401,10 @@ async def test_an_in_flight_turn_stops_after_its_step_when_its_agent_is_archived
         assert outcome.reply is not None and "retired by an administrator" in outcome.reply
         assert [row.text for row in await app.services.db.all(select(jt.task.c.text))] == [
             "finish the book club reading"]  # the step it was in completed
+        account = await app.services.directory.account_by_slug("default")
+        assert account is not None
+        detail = await app.services.governance.agents.show(Actor("user:a", account.id, "admin"), "assistant")
+        assert [(call.tool, call.status) for call in detail.tool_calls] == [("task_add", "ok")]
     finally:
         await app.stop()
 

@@ -142,6 +142,9 @@ async def test_cancel_all_of_one_agents_pending_jobs(tmp_path: Path) -> None:
         assert (await say(app, "/jobs cancel researcher", user="acc:alice")).error_code == "bad_request"
         assert {await state(app, assistant.id), await state(app, theirs.id)} == {"pending"}
 
+        history = (await say(app, "/jobs all all agent researcher", user="acc:alice")).reply or ""
+        assert history.startswith("1 job in this account:") and theirs.id in history and assistant.id not in history
+        assert (await say(app, "/jobs all agent nobody", user="acc:alice")).error_code == "not_found"
         done = await say(app, "/jobs cancel agent researcher", user="acc:alice")
         assert done.reply == "Cancelled 1 pending job of agent researcher."
         assert (await state(app, assistant.id), await state(app, theirs.id)) == ("pending", "cancelled")
