@@ -40,6 +40,7 @@ _MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}")
 MAX_PROMPT = 20_000
 USAGE_DAYS = 30
 RECENT = 5
+TOOL_CALL_WINDOW = 500  # interactions looked through for the recent tool calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,10 +155,13 @@ class AgentAdmin:
                   for row in await self._db.all(select(i.c.id, i.c.created_at, i.c.status, i.c.tier, i.c.intent,
                                                        i.c.cost_usd).where(*mine)
                                                 .order_by(i.c.created_at.desc(), i.c.id.desc()).limit(RECENT))]
+        # Tool calls of the agent's latest interactions only: read through the account's (account, created_at)
+        # index and the step's interaction index, not every step the agent ever took.
+        latest = (select(i.c.id).where(*mine).order_by(i.c.created_at.desc()).limit(TOOL_CALL_WINDOW)
+                  .scalar_subquery())
         calls = [ToolCallLine(row.created_at, row.name or "?", row.status, row.error)
                  for row in await self._db.all(select(s.c.created_at, s.c.name, s.c.status, s.c.error)
-                                               .join(i, i.c.id == s.c.interaction_id)
-                                               .where(*mine, s.c.kind == "tool_call")
+                                               .where(s.c.interaction_id.in_(latest), s.c.kind == "tool_call")
                                                .order_by(s.c.created_at.desc(), s.c.id.desc()).limit(RECENT))]
         since = self._clock.now() - timedelta(days=USAGE_DAYS)
         totals = await self._db.one(select(func.count(), func.coalesce(func.sum(i.c.cost_usd), 0.0))
