@@ -4,6 +4,7 @@ the `admin` scope; errors in the section-17 envelope, and a refused or bad reque
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -16,6 +17,8 @@ from jobs import tables as jt
 from jobs.service import JobsService
 from server.app import App
 from tests.bot.test_agent_admin import agents_tables, tools_of
+from tests.conftest import make_settings
+from tests.fakes import postgres
 from tests.helpers import post
 
 Headers = dict[str, str]
@@ -154,3 +157,24 @@ async def test_jobs_over_http(app: App, client: TestClient, auth: Headers) -> No
     outcomes = [(row.action, row.detail["outcome"]) for row in await app.services.db.all(
         select(t.audit_event).where(t.audit_event.c.action.startswith("job.")).order_by(t.audit_event.c.id))]
     assert outcomes == [("job.cancel", "refused"), ("job.cancel", "done"), ("job.cancel_agent", "done")]
+
+
+@postgres.required()
+async def test_agent_administration_on_postgres(aiohttp_client: Any, tmp_path: Path, database_url: str,
+                                                make_app: Any) -> None:
+    """The same statements on Postgres: the tool removal (a delete in the audited commit), the tool-call window
+    (a LIMIT inside IN), the usage sums, the job listing by agent."""
+    app = make_app(make_settings(tmp_path / "var", database_url=database_url))
+    client = await aiohttp_client(app.web)
+    admin = await admin_key(app)
+    assert (await client.post("/v1/admin/agents", json={"slug": "helper"}, headers=admin)).status == 201
+    assert (await client.delete("/v1/admin/agents/helper/tools/task_add", headers=admin)).status == 200
+    assert "task_add" not in await tools_of(app, "helper")
+    shown = await (await client.get("/v1/admin/agents/assistant", headers=admin)).json()
+    assert shown["usage"]["interactions"] == 0 and shown["recent_tool_calls"] == []
+    assert (await client.post("/v1/admin/agents/helper/archive", headers=admin)).status == 200
+    listed = await client.get("/v1/admin/jobs?agent=helper&state=all", headers=admin)
+    assert listed.status == 200 and (await listed.json())["jobs"] == []
+    events = await app.services.db.all(select(t.audit_event.c.action)
+                                       .where(t.audit_event.c.action.startswith("agent.")))
+    assert sorted(row.action for row in events) == ["agent.archive", "agent.create", "agent.tools.remove"]
