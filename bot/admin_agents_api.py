@@ -82,7 +82,7 @@ def _detail(detail: AgentDetail) -> dict[str, Any]:
                                     for item in detail.recent],
             "recent_tool_calls": [{"at": call.created_at.isoformat(), "tool": call.tool, "status": call.status,
                                    "error": call.error} for call in detail.tool_calls],
-            "active_jobs": detail.active_jobs,
+            "active_jobs": detail.active_jobs, **detail.extras,
             "usage": {"since": usage.since.isoformat(), "interactions": usage.interactions,
                       "cost_usd": usage.cost_usd, "tokens_in": usage.tokens_in, "tokens_out": usage.tokens_out}}
 

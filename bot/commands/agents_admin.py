@@ -87,6 +87,10 @@ async def _tools(ctx: CommandContext, words: list[str]) -> str:
     raise CommandError(f"Usage: /agent tools SLUG add TOOL [{'|'.join(LEVELS)}] | /agent tools SLUG remove TOOL")
 
 
+def _counted(count: int, what: str) -> str:
+    return f"{count} {what[:-1] if count == 1 and what.endswith('s') else what}"
+
+
 def _detail_lines(detail: AgentDetail) -> list[str]:
     agent, usage = detail.agent, detail.usage
     prompt = " ".join(agent.system_prompt.split())
@@ -104,6 +108,8 @@ def _detail_lines(detail: AgentDetail) -> list[str]:
         lines += [f"- {call.created_at:%Y-%m-%d %H:%M} {call.tool} {call.status}"
                   + (f" ({call.error[:80]})" if call.error else "") for call in detail.tool_calls]
     lines.append(f"Active jobs: {detail.active_jobs}.")
+    lines += [f"{name.capitalize()}: " + ", ".join(_counted(count, what) for what, count in counts.items()) + "."
+              for name, counts in detail.extras.items()]
     lines.append(f"Last {USAGE_DAYS} days: {usage.interactions} interactions, "
                  f"${usage.cost_usd:.4f}, {usage.tokens_in:,} tokens in, {usage.tokens_out:,} out.")
     if detail.recent:

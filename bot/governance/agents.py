@@ -11,7 +11,7 @@ hands its catalogue over with `attach_tools` rather than the kernel importing it
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +32,8 @@ from bot.store.database import Database
 from config.catalogue import AgentSeed
 
 ToolCatalogue = Callable[[], Mapping[str, str]]  # every registered tool's name -> its trust level
+# What an extension counts for an agent, shown by /agent show ("knowledge": {"facts": 3, "documents": 1}).
+Describer = Callable[[AgentRecord], Awaitable[dict[str, int]]]
 LEVELS = ("read", "write", "admin")
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
 STATUSES = ("active", "paused", "archived")
@@ -96,6 +98,7 @@ class AgentDetail:
     tool_calls: list[ToolCallLine]  # the latest first
     active_jobs: int
     usage: AgentUsage
+    extras: dict[str, dict[str, int]]  # what extensions count for it, by their name
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +126,18 @@ class AgentAdmin:
         self._templates = {seed.slug: seed for seed in templates}
         self._catalogue: ToolCatalogue = dict
         self._installed: tuple[tuple[str, str], ...] = ()
+        self._describers: dict[str, Describer] = {}
 
     def attach_tools(self, catalogue: ToolCatalogue, installed: Sequence[tuple[str, str]]) -> None:
         """The tool registry's catalogue, and the tools installed extensions give a catalogue template."""
         self._catalogue = catalogue
         self._installed = tuple(installed)
+
+    def describe(self, name: str, describer: Describer) -> None:
+        """An extension's counts for /agent show (the kernel does not know the extensions' tables)."""
+        if name in self._describers:
+            raise ValueError(f"agent describer {name!r} is registered twice")
+        self._describers[name] = describer
 
     # reading ------------------------------------------------------------------------------------------------
 
@@ -172,7 +182,8 @@ class AgentAdmin:
         usage = AgentUsage(since, int(totals[0]) if totals else 0, float(totals[1]) if totals else 0.0,
                            int(tokens[0]) if tokens else 0, int(tokens[1]) if tokens else 0)
         active = await self._pending.count(WorkScope(agent_id=agent.id))
-        return AgentDetail(agent, account.slug, tools, recent, calls, active, usage)
+        extras = {name: await describe(agent) for name, describe in self._describers.items()}
+        return AgentDetail(agent, account.slug, tools, recent, calls, active, usage, extras)
 
     async def resolve(self, actor: Actor, ref: str, action: str) -> AgentRecord:
         """The agent `ref` names, once the actor may administer it (for other services: jobs by agent)."""

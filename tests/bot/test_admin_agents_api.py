@@ -49,6 +49,7 @@ async def test_every_agent_operation_over_http(app: App, client: TestClient, aut
     assert shown.status == 200 and detail["account"] == "default"
     assert {"name": "current_time", "permission": "read", "trust": "read"} in detail["tools"]
     assert detail["recent_interactions"] and detail["usage"]["interactions"] >= 1 and detail["active_jobs"] == 0
+    assert detail["knowledge"] == {"facts": 0, "documents": 0}
 
     created = await client.post("/v1/admin/agents", json={"slug": "helper"}, headers=admin)
     assert created.status == 201 and (await created.json())["status"] == "active"

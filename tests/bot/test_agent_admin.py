@@ -206,6 +206,7 @@ async def test_archive_blocks_new_interactions_and_keeps_knowledge_and_audit(
     assert "no longer takes messages" in blocked["reply"]
     assert (await say(client, auth, "/agent pause assistant", "alice"))["error_code"] == "conflict"
 
+    assert "Knowledge: 1 fact, 0 documents." in (await say(client, auth, "/agent show assistant", "alice"))["reply"]
     kept = await app.services.db.one(select(knowledge_fact.c.archived).where(knowledge_fact.c.id == fact["id"]))
     assert kept is not None and kept.archived == 0
     assert await tools_of(app, "assistant") == tools_before
