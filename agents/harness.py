@@ -153,8 +153,9 @@ class Harness:
         """Why the turn must stop before its next step: the platform or the agent was paused meanwhile."""
         if self._platform is not None and self._platform.status == "paused":
             return "platform_paused"
-        if (await self._directory.agent(turn.agent.id)).status == "paused":
-            return "agent_paused"
+        status = (await self._directory.agent(turn.agent.id)).status
+        if status in ("paused", "archived"):
+            return f"agent_{status}"
         return None
 
     async def _call(self, turn: Turn, call: ToolCall, offered: dict[str, Tool], assigned: dict[str, str],

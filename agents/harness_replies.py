@@ -32,6 +32,7 @@ HALTED = {
     "platform_paused": N_("I stopped working on this: Thinklio was paused by an administrator. "
                           "Please ask again later."),
     "agent_paused": N_("I stopped working on this: {name} was paused by an administrator. Please ask again later."),
+    "agent_archived": N_("I stopped working on this: {name} was retired by an administrator."),
 }
 NO_ANSWER = N_("I'm sorry, I have no answer to that.")
 COULD_NOT = N_("I could not do that: I tried {tried} without getting to an answer.")

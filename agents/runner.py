@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from agents.harness import Harness
 from bot.account_settings import delegation_depth
 from bot.directory import Directory
+from bot.gates import AGENT_ARCHIVED, AGENT_PAUSED
+from bot.i18n import _
 from bot.turn import Reply, StepRecord, Turn
 
 
@@ -47,6 +49,10 @@ class AgentRunner:
         limit = delegation_depth(await self._directory.account(turn.channel.account_id))
         if turn.delegation_depth >= limit:
             raise DelegationRefused(f"this account allows delegation {limit} level{'s' if limit != 1 else ''} deep")
+        if target.status in ("paused", "archived"):  # a paused or archived agent takes no new work, asked or not
+            why = AGENT_PAUSED if target.status == "paused" else AGENT_ARCHIVED
+            refusal = _(why).format(name=target.name)
+            return AgentRun(Reply(refusal, tier="gate", status="rejected", error_code=f"agent_{target.status}"), [])
         team = None if target.team_id is None else await self._directory.team(target.team_id)
         if target.status != "active" or (team is not None and team.status != "active"):
             raise DelegationRefused(f"{target.name} is not taking work right now")

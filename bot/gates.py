@@ -19,6 +19,7 @@ SUSPENDED = N_("Your access has been suspended. Contact an administrator of this
 SUSPENDED_HERE = N_("Your access to this workspace has been suspended. Contact one of its administrators.")
 ACCOUNT_SUSPENDED = N_("This workspace is suspended. Contact its administrator.")
 AGENT_PAUSED = N_("{name} is paused by an administrator and is not taking messages right now.")
+AGENT_ARCHIVED = N_("{name} has been retired by an administrator and no longer takes messages.")
 TEAM_ARCHIVED = N_("{name} worked for the team {team}, which has been archived, so it takes no new messages. "
                    "Contact an administrator of this workspace.")
 
@@ -60,6 +61,9 @@ def build_gates(platform: PlatformState, directory: Directory) -> list[Gate]:
             if team is not None and team.status != "active":
                 return Reply(_(TEAM_ARCHIVED).format(name=turn.agent.name, team=team.name), tier="gate",
                              status="rejected", error_code="team_archived")
+        if turn.agent.status == "archived" and not admin_command:  # an admin can still /agent resume it
+            return Reply(_(AGENT_ARCHIVED).format(name=turn.agent.name), tier="gate", status="rejected",
+                         error_code="agent_archived")
         return None
 
     return [platform_gate, user_gate, account_gate, agent_gate]

@@ -100,6 +100,7 @@ class App:
                        undo=self.undo, knowledge_hooks=knowledge_hooks)
         for extension in self._extensions:
             extension.install(self.kit)
+        self.services.governance.agents.attach_tools(self.tools.catalogue, self.kit.assignments)
         pipeline.routes.extend(self._build_routes())
         pipeline.model_route = self._harness
         pipeline.after_turn.extend(self.kit.after_turn)
