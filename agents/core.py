@@ -10,6 +10,7 @@ from agents.extensions import Kit
 from agents.tools.builtin import BUILTIN_TOOLS
 from bot.commands import ADMIN_COMMANDS, APIKEY_COMMANDS, BASIC_COMMANDS, GOVERNANCE_COMMANDS
 from bot.commands.basic import undo_command
+from bot.commands.money import MONEY_COMMANDS
 from config.settings import Settings
 
 SKILLS = (
@@ -32,5 +33,6 @@ class CoreExtension:
         kit.commands.register_all(ADMIN_COMMANDS)
         kit.commands.register_all(GOVERNANCE_COMMANDS)
         kit.commands.register_all(APIKEY_COMMANDS)
+        kit.commands.register_all(MONEY_COMMANDS)
         kit.commands.register(undo_command(kit.undo))
         kit.skills.extend(SKILLS)

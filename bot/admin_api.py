@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.admin_money import install_money_routes
 from bot.auth import require_scope
 from bot.errors import ThinklioError
 from bot.governance import Actor
@@ -41,6 +42,7 @@ def install_admin_routes(app: web.Application, services: Services) -> None:
     app.router.add_get("/v1/admin/audit", api.audit)
     app.router.add_post("/v1/admin/agents/{slug}/pause", api.pause_agent)
     app.router.add_post("/v1/admin/agents/{slug}/resume", api.resume_agent)
+    install_money_routes(app, services)
 
 
 def _member(member: Member) -> dict[str, Any]:

@@ -7,14 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.auth import ApiKeys
+from bot.budgets import Budgets
 from bot.clock import Clock
 from bot.directory import Directory
+from bot.flags import Flags
 from bot.governance.accounts import Accounts
 from bot.governance.actor import Actor
 from bot.governance.audit import Audit
 from bot.governance.controls import Controls
+from bot.governance.flags import FlagSwitch
 from bot.governance.keys import Keys
 from bot.governance.members import Members
+from bot.governance.money import Money
 from bot.governance.pending import PendingWork, WorkScope
 from bot.governance.people import People
 from bot.governance.roles import ROLES, Roles
@@ -32,14 +36,17 @@ class Governance:
     pending: PendingWork  # extensions register how their waiting work is cancelled
     controls: Controls
     keys: Keys
+    money: Money  # usage, spend and budgets
+    flags: FlagSwitch
 
     @classmethod
     def build(cls, db: Database, clock: Clock, directory: Directory, platform: PlatformState,
-              api_keys: ApiKeys) -> Governance:
-        audit, pending = Audit(db, clock), PendingWork()
-        return cls(audit, People(db, directory), Roles(db, platform, audit), Members(platform, audit),
+              api_keys: ApiKeys, *, budgets: Budgets, flags: Flags) -> Governance:
+        audit, pending, people = Audit(db, clock), PendingWork(), People(db, directory)
+        return cls(audit, people, Roles(db, platform, audit), Members(platform, audit),
                    Accounts(db, clock, directory, platform, audit), pending,
-                   Controls(platform, directory, pending, audit), Keys(api_keys, audit))
+                   Controls(platform, directory, pending, audit), Keys(api_keys, audit),
+                   Money(db, clock, directory, platform, audit, people, budgets), FlagSwitch(flags, audit))
 
 
 __all__ = ["ROLES", "Actor", "Governance", "WorkScope"]
