@@ -9,7 +9,6 @@ costs the same wherever it is made and nothing spends outside the budgets.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -28,7 +27,6 @@ from bot.turn import Turn
 log = structlog.get_logger("thinklio.harness")
 
 MODEL_OFF = "the language model is switched off by an administrator"
-CHARS_PER_TOKEN = 3  # fewer than any usual tokenizer's, so the reservation is an upper bound
 DEFAULT_ANSWER_TOKENS = 4096  # reserved for a call that sets no limit of its own
 
 
@@ -79,14 +77,16 @@ class ModelCalls:
             return MODEL_OFF
         return await self._budgets.exceeded(turn.channel.account_id, turn.user.id, turn.agent.id)
 
-    def _most(self, model: str, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec],
-              max_tokens: int | None) -> float:
-        """The most this call can cost: what it sends, counted generously, and the longest answer allowed."""
-        chars = sum(len(m.content or "") + sum(len(c.raw_arguments or "") + len(c.name) for c in m.tool_calls) + 16
-                    for m in messages)
-        chars += sum(len(spec.name) + len(spec.description) + len(json.dumps(spec.parameters)) for spec in tools)
-        usage = Usage(chars // CHARS_PER_TOKEN + 1, max_tokens or DEFAULT_ANSWER_TOKENS)
-        return self._prices.cost(model, usage)
+    async def _most(self, turn: Turn, model: str, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec],
+                    max_tokens: int | None) -> float:
+        """The most this call can cost: the prompt as the provider counts it (exact, or an estimate that errs
+        high) and the longest answer allowed. Counted only when a budget applies and the model has a price."""
+        if not self._prices.priced(model) or not await self._budgets.limits(
+                turn.channel.account_id, turn.user.id, turn.agent.id):
+            return 0.0
+        assert self.provider is not None
+        tokens_in = await self.provider.count_tokens(messages, tools)
+        return self._prices.cost(model, Usage(tokens_in, max_tokens or DEFAULT_ANSWER_TOKENS))
 
     async def chat(self, turn: Turn, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] = (), *,
                    model: str, max_tokens: int | None, purpose: str | None = None, on_text: TextSink | None = None,
@@ -99,7 +99,7 @@ class ModelCalls:
             raise ModelSwitchedOff()
         try:
             hold = await self._budgets.reserve(turn.channel.account_id, turn.user.id, turn.agent.id,
-                                               self._most(model, messages, tools, max_tokens))
+                                               await self._most(turn, model, messages, tools, max_tokens))
         except OverBudget as exc:
             turn.record("budget", exc.limit.scope, status="denied", error="budget_exceeded",
                         detail={"purpose": purpose} if purpose else None)

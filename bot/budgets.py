@@ -93,16 +93,21 @@ class OverBudget(Exception):
         super().__init__(self.reason)
 
 
+def usd(amount: float) -> str:
+    """Dollars as people read them: cents, or four decimals below a dollar (a test budget of $0.005)."""
+    return f"${amount:,.2f}" if amount >= 1 or amount == 0 else f"${amount:.4f}"
+
+
 def used_up(limit: Limit) -> str:
     whose = {"account": "this workspace has", "user": "you have", "agent": "this agent has"}[limit.scope]
-    return f"{whose} used {'its' if limit.scope != 'user' else 'your'} monthly budget of ${limit.limit_usd:.2f}"
+    return f"{whose} used {'its' if limit.scope != 'user' else 'your'} monthly budget of {usd(limit.limit_usd)}"
 
 
 def warning(limit: Limit, spent: float) -> str:
     whose = {"account": "This workspace has", "user": "You have", "agent": "This agent has"}[limit.scope]
     share = min(spent / limit.limit_usd, 9.99) if limit.limit_usd > 0 else 1.0
     return (f"Note: {whose} used {share:.0%} of "
-            f"{'its' if limit.scope != 'user' else 'your'} monthly budget (${spent:.2f} of ${limit.limit_usd:.2f}).")
+            f"{'its' if limit.scope != 'user' else 'your'} monthly budget ({usd(spent)} of {usd(limit.limit_usd)}).")
 
 
 class Budgets:
@@ -196,7 +201,7 @@ class Budgets:
 
         totals = await self._db.run(work)
         return {limit.scope: warning(limit, spent) for limit, spent in zip(hold.limits, totals, strict=True)
-                if limit.limit_usd > 0 and spent >= WARN_AT * limit.limit_usd}
+                if limit.limit_usd > 0 and spent >= WARN_AT * limit.limit_usd - 1e-12}
 
     async def standing(self, account_id: str, user_id: str | None, agent_id: str | None) -> list[Standing]:
         """Spend this period against the budget of the account, the user and the agent (those named)."""
