@@ -4,7 +4,7 @@ the role, audits and makes the change; the admin HTTP API calls the same service
 
 from __future__ import annotations
 
-from bot.budgets import SCOPES
+from bot.budgets import SCOPES, usd
 from bot.commands.registry import Command, CommandContext, CommandError
 from bot.governance import Actor
 from bot.governance.flags import parse_switch
@@ -49,7 +49,7 @@ def _budget_line(line: BudgetLine) -> str:
         return f"{name} {line.label}: ${s.spent_usd:.4f} this month, no budget."
     default = " (the server's default)" if s.limit.source == "default" else ""
     share = f", {s.share:.0%}" if s.share is not None else ""
-    return f"{name} {line.label}: ${s.spent_usd:.4f} of ${s.limit.limit_usd:.2f}{default}{share}."
+    return f"{name} {line.label}: ${s.spent_usd:.4f} of {usd(s.limit.limit_usd)}{default}{share}."
 
 
 async def budget_command(ctx: CommandContext) -> str:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import case, distinct, func, select
 
-from bot.budgets import SCOPES, Budgets, Limit, Standing, month_start
+from bot.budgets import SCOPES, Budgets, Limit, Standing, month_start, usd
 from bot.clock import Clock
 from bot.directory import Directory
 from bot.errors import ThinklioError
@@ -167,7 +167,7 @@ class Money:
         await self.budgets.refresh(account_id, scope, subject_id)
         if limit is None:
             return f"{label} has no monthly budget now (no default applies either)."
-        return f"{label}'s monthly budget is now ${limit:,.2f}."
+        return f"{label}'s monthly budget is now {usd(limit)}."
 
     async def _subject(self, actor: Actor, scope: str, ref: str, action: str) -> tuple[str, str, str]:
         """(account id, subject id, label) of the budget `ref` names; another account's is refused, audited."""
@@ -198,7 +198,7 @@ class Money:
             t.membership.c.account_id == actor.account_id, t.membership.c.user_id == user.id))
         if member is None:
             await self._refuse_other(actor, action, scope, user.id)
-        return actor.account_id, user.id, user.display_name
+        return actor.account_id, user.id, f"{user.display_name} ({user.id})"
 
     async def _account(self, account_id: str):  # type: ignore[no-untyped-def]
         try:
@@ -218,5 +218,5 @@ class Money:
                 return (await self._directory.agent(subject_id)).slug
         except LookupError:
             return subject_id
-        user = await self._directory.user(subject_id)
-        return user.display_name if user is not None else subject_id
+        user = await self._directory.user(subject_id)  # names repeat; the id tells people apart
+        return f"{user.display_name} ({subject_id})" if user is not None else subject_id
