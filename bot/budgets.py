@@ -22,12 +22,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Float, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from bot.clock import Clock
 from bot.store import tables as t
+from bot.store.columns import UTCDateTime
 from bot.store.database import Database
 
 SCOPES = ("account", "user", "agent")
@@ -168,12 +169,9 @@ class Budgets:
 
         def work(conn: Connection) -> None:
             _create_rows(conn, account_id, period, missing, now)
-            s = t.spend
-            reserved = case((s.c.updated_at < now - STALE, 0.0), else_=s.c.reserved_usd)
             for limit in limits:  # always account, user, agent: one lock order for every process
-                done = conn.execute(update(s).where(*_key(account_id, limit, period),
-                                                    s.c.spent_usd + reserved < limit.limit_usd)
-                                    .values(reserved_usd=reserved + amount, updated_at=now))
+                done = conn.execute(_RESERVE, {**_params(account_id, limit, period, now), "b_amount": amount,
+                                               "b_limit": limit.limit_usd, "b_stale": now - STALE})
                 if done.rowcount != 1:
                     raise OverBudget(limit)  # rolls the reservations of this call back with the transaction
 
@@ -189,13 +187,10 @@ class Budgets:
         now, cost = self._clock.now(), max(cost, 0.0)
 
         def work(conn: Connection) -> list[float]:
-            s = t.spend
             spent: list[float] = []
             for limit in hold.limits:
-                conn.execute(update(s).where(*_key(hold.account_id, limit, hold.period)).values(
-                    spent_usd=s.c.spent_usd + cost, updated_at=now,
-                    reserved_usd=case((s.c.reserved_usd > hold.amount, s.c.reserved_usd - hold.amount), else_=0.0)))
-                row = conn.execute(select(s.c.spent_usd).where(*_key(hold.account_id, limit, hold.period))).first()
+                row = conn.execute(_SETTLE, {**_params(hold.account_id, limit, hold.period, now), "b_cost": cost,
+                                             "b_amount": hold.amount}).first()
                 spent.append(float(row[0]) if row is not None else 0.0)
             return spent
 
@@ -255,6 +250,27 @@ class Budgets:
         spent = {(row.scope, row.subject_id): float(row.spent_usd) for row in rows}
         return [Standing(limit.scope, limit.subject_id, spent.get((limit.scope, limit.subject_id), 0.0), limit)
                 for limit in limits]
+
+
+# The two statements of the hot path, built once (building a statement costs more than SQLite running it).
+_s = t.spend
+_KEY = (_s.c.account_id == bindparam("b_account"), _s.c.scope == bindparam("b_scope"),
+        _s.c.subject_id == bindparam("b_subject"), _s.c.period == bindparam("b_period"))
+_LIVE = case((_s.c.updated_at < bindparam("b_stale", type_=UTCDateTime()), 0.0), else_=_s.c.reserved_usd)
+_RESERVE = (update(_s).where(*_KEY, _s.c.spent_usd + _LIVE < bindparam("b_limit", type_=Float()))
+            .values(reserved_usd=_LIVE + bindparam("b_amount", type_=Float()),
+                    updated_at=bindparam("b_now", type_=UTCDateTime())))
+_SETTLE = (update(_s).where(*_KEY)
+           .values(spent_usd=_s.c.spent_usd + bindparam("b_cost", type_=Float()),
+                   reserved_usd=case((_s.c.reserved_usd > bindparam("b_amount", type_=Float()),
+                                      _s.c.reserved_usd - bindparam("b_amount", type_=Float())), else_=0.0),
+                   updated_at=bindparam("b_now", type_=UTCDateTime()))
+           .returning(_s.c.spent_usd))  # SQLite has RETURNING since 3.35
+
+
+def _params(account_id: str, limit: Limit, period: str, now: datetime) -> dict[str, object]:
+    return {"b_account": account_id, "b_scope": limit.scope, "b_subject": limit.subject_id, "b_period": period,
+            "b_now": now}
 
 
 def _key(account_id: str, limit: Limit, period: str) -> list[object]:
