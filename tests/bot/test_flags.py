@@ -112,3 +112,26 @@ async def test_attachments_off_refuses_files_with_a_clear_reply(tmp_path: Path) 
     finally:
         await one.stop()
         await two.stop()
+
+
+async def test_flags_over_http(tmp_path: Path, aiohttp_client: Any) -> None:
+    app = App(make_settings(tmp_path / "var"), channels=CHANNELS.builder(("http",)))
+    client = await aiohttp_client(app.web)
+    account = await app.services.directory.account_by_slug("default")
+    assert account is not None
+    _, key = await app.services.api_keys.create(account.id, "admin", ("admin",), actor="tests")
+    headers = {"Authorization": f"Bearer {key}"}
+    listed = await client.get("/v1/admin/flags", headers=headers)
+    assert listed.status == 200
+    flags = {flag["name"]: flag for flag in (await listed.json())["flags"]}
+    assert (flags["llm"]["enabled"], flags["llm"]["default"], flags["llm"]["updated_by"]) == (True, True, None)
+    # an account's admin key is never platform-wide: refused, in the envelope, and audited
+    response = await client.put("/v1/admin/flags/llm", json={"enabled": False}, headers=headers)
+    assert response.status == 403 and (await response.json())["error"]["code"] == "forbidden"
+    assert await refused(app, "flag.off") == 1
+    response = await client.put("/v1/admin/flags/llm", json={"enabled": "perhaps"}, headers=headers)
+    assert response.status == 400 and (await response.json())["error"]["code"] == "bad_request"
+    assert await count(app, t.feature_flag) == 0 and await app.flags.enabled("llm")
+    _, chat_key = await app.services.api_keys.create(account.id, "chat", ("messages:write",), actor="tests")
+    response = await client.get("/v1/admin/flags", headers={"Authorization": f"Bearer {chat_key}"})
+    assert response.status == 403
