@@ -138,7 +138,7 @@ class Budgets:
         found: list[Limit] = []
         for scope, subject, default in (("account", account_id, self._account_default),
                                         ("user", user_id, self._user_default), ("agent", agent_id, None)):
-            if subject is None:
+            if not subject:  # an API key has no user; a job may have no agent
                 continue
             if (scope, subject) in table:
                 value = table[(scope, subject)]
@@ -200,7 +200,7 @@ class Budgets:
 
     async def standing(self, account_id: str, user_id: str | None, agent_id: str | None) -> list[Standing]:
         """Spend this period against the budget of the account, the user and the agent (those named)."""
-        limits = await self.limits(account_id, user_id or "", agent_id)
+        limits = await self.limits(account_id, user_id or "", agent_id or None)
         subjects = [("account", account_id), *([("user", user_id)] if user_id else []),
                     *([("agent", agent_id)] if agent_id else [])]
         by_key = {(limit.scope, limit.subject_id): limit for limit in limits}
