@@ -194,11 +194,18 @@ class Money:
                 await self._refuse_other(actor, action, scope, agent.id)
             return agent.account_id, agent.id, f"Agent {agent.slug}"
         user = await self._people.user(ref, actor.account_id)
-        member = await self._db.one(select(t.membership.c.id).where(
-            t.membership.c.account_id == actor.account_id, t.membership.c.user_id == user.id))
-        if member is None:
+        m = t.membership
+        accounts = [row.account_id for row in await self._db.all(
+            select(m.c.account_id).where(m.c.user_id == user.id).order_by(m.c.account_id))]
+        label = f"{user.display_name} ({user.id})"
+        if actor.account_id in accounts:
+            return actor.account_id, user.id, label
+        if not actor.is_platform_admin:
             await self._refuse_other(actor, action, scope, user.id)
-        return actor.account_id, user.id, f"{user.display_name} ({user.id})"
+        if len(accounts) != 1:  # a user's budget is per account: a platform admin names the account by acting in it
+            raise ThinklioError("conflict", f"{label} is a member of {len(accounts)} accounts; set the budget from "
+                                            "one of them.", details={"accounts": accounts})
+        return accounts[0], user.id, label
 
     async def _account(self, account_id: str):  # type: ignore[no-untyped-def]
         try:

@@ -144,6 +144,17 @@ async def test_budgets_are_set_by_the_right_people_only(app: App, client: TestCl
     assert await audit(app, "budget.set.account", "refused") == 1 and await audit(app, "budget.set.agent",
                                                                                    "refused") == 1
     assert (await say(client, auth, "/budget set account other 7", "boss"))["error_code"] is None
+    stranger = new_id("usr")  # a member of the other account only
+    now = app.services.clock.now()
+    await app.services.db.write([
+        Insert(t.user_profile, {"id": stranger, "display_name": "Kim", "status": "active", "created_at": now}),
+        Insert(t.membership, {"id": new_id("mem"), "account_id": other, "user_id": stranger, "role": "member",
+                              "created_at": now})])
+    refused = await say(client, auth, f"/budget set user {stranger} 5", "alice")
+    assert refused["error_code"] == "forbidden" and await audit(app, "budget.set.user", "refused") == 3
+    assert (await say(client, auth, f"/budget set user {stranger} 3", "boss"))["error_code"] is None
+    row = await app.services.db.one(select(t.budget.c.account_id).where(t.budget.c.subject_id == stranger))
+    assert row is not None and row.account_id == other
     row = await app.services.db.one(select(t.budget.c.limit_usd).where(t.budget.c.account_id == other))
     assert row is not None and row.limit_usd == 7.0
 
@@ -153,7 +164,8 @@ async def test_budgets_are_set_by_the_right_people_only(app: App, client: TestCl
         bad = await say(client, auth, f"/budget set user http:bob {amount}", "alice")
         assert (bad["error_code"] == "bad_request" and "budget" in bad["reply"].lower()) or "amount" in bad["reply"]
     assert (await count(app, t.budget), await count(app, t.audit_event)) == before
-    limit = await app.services.db.one(select(t.budget.c.limit_usd).where(t.budget.c.scope == "user"))
+    limit = await app.services.db.one(select(t.budget.c.limit_usd).where(t.budget.c.subject_id == await user_id(
+        app, "bob")))
     assert limit is not None and limit.limit_usd == 0.003
 
 
