@@ -17,6 +17,7 @@ from bot.commands import (
     TEAM_COMMANDS,
 )
 from bot.commands.basic import language_command, undo_command
+from bot.commands.money import MONEY_COMMANDS
 from config.settings import Settings
 
 SKILLS = (
@@ -41,6 +42,7 @@ class CoreExtension:
         kit.commands.register_all(GOVERNANCE_COMMANDS)
         kit.commands.register_all(APIKEY_COMMANDS)
         kit.commands.register_all(TEAM_COMMANDS)
+        kit.commands.register_all(MONEY_COMMANDS)
         kit.commands.register(undo_command(kit.undo))
         kit.commands.register(language_command(kit.services.catalogue))
         kit.skills.extend(SKILLS)

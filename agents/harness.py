@@ -23,17 +23,19 @@ import structlog
 
 from agents.context import ContextBuilder, ContextTooLong, Prompt
 from agents.harness_replies import (
+    MODEL_SWITCHED_OFF,
     NO_MODEL,
     OVER_BUDGET,
     TurnLog,
     answered,
     halted,
+    over_budget,
     provider_failed,
     stopped,
     too_long,
 )
 from agents.llm.base import ChatMessage, ProviderError, TextSink, ToolCall
-from agents.model_calls import ModelCalls
+from agents.model_calls import MODEL_OFF, BudgetExceeded, ModelCalls
 from agents.tools import TRUST_RANK, Tool, ToolContext, ToolRegistry, validate_arguments
 from agents.tools.grounding import ungrounded
 from bot.directory import Directory
@@ -88,11 +90,17 @@ class Harness:
             turn.record("llm_call", None, status="error", error="no_model")
             return Reply(_(NO_MODEL), tier="llm", status="unanswered", error_code="no_model")
         reason = await self._model.refusal(turn)
+        if reason == MODEL_OFF:
+            turn.record("llm_call", None, status="denied", error="model_off")
+            return Reply(_(MODEL_SWITCHED_OFF), tier="llm", status="rejected", error_code="model_off")
         if reason is not None:
             turn.record("budget", None, status="denied", error="budget_exceeded")
             return Reply(_(OVER_BUDGET).format(reason=reason), tier="llm", status="rejected",
                          error_code="budget_exceeded")
-        return await self._loop(turn)
+        reply = await self._loop(turn)
+        if turn.notices and reply.text:  # a budget nearly used up: said at the end of every model reply
+            reply.text = "\n\n".join([reply.text, *turn.notices.values()])
+        return reply
 
     async def _loop(self, turn: Turn) -> Reply:
         model = self._model.model_for(turn)
@@ -131,6 +139,8 @@ class Harness:
                 result = await self._model.chat(turn, prompt.messages, prompt.tools, model=model,
                                                 max_tokens=profile.max_answer_tokens, on_text=draft,
                                                 repeat_penalty=profile.repeat_penalty)
+            except BudgetExceeded as exc:  # spent meanwhile, by this turn or another process's
+                return over_budget(story, exc.reason)
             except ProviderError as exc:
                 return provider_failed(story, exc)
             if not result.tool_calls:

@@ -28,6 +28,8 @@ TOO_LONG = N_("Your message is too long for the language model I use here (about
 CONVERSATION_TOO_LONG = N_("This got too long for the language model I use here, so I stopped. Please ask again "
                            "in fewer words.")
 OVER_BUDGET = N_("I can't use the language model right now: {reason}. An administrator can raise the budget.")
+MODEL_SWITCHED_OFF = N_("The language model is switched off by an administrator right now, so I can only answer "
+                      "commands and simple requests (/help lists them).")
 HALTED = {
     "platform_paused": N_("I stopped working on this: Thinklio was paused by an administrator. "
                           "Please ask again later."),
@@ -85,7 +87,18 @@ def halted(log: TurnLog, code: str, agent_name: str) -> Reply:
                  error_code=code)
 
 
+def over_budget(log: TurnLog, reason: str) -> Reply:
+    """A budget ran out between two steps of the turn: the best answer so far, and why it stopped."""
+    text = OVER_BUDGET.format(reason=reason)
+    if log.said and log.said.strip():
+        text = f"{log.said.strip()}\n\n{text}"
+    return Reply(_finish(log, text, hint=False), tier="llm", status="rejected", error_code="budget_exceeded")
+
+
 def provider_failed(log: TurnLog, exc: ProviderError) -> Reply:
+    if exc.code == "model_off":
+        return Reply(_finish(log, _(MODEL_SWITCHED_OFF), hint=False), tier="llm", status="rejected",
+                     error_code="model_off")
     if exc.code == "provider_context":
         text = _(CONVERSATION_TOO_LONG)
     elif exc.code == "provider_rejected":

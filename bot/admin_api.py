@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.admin_money import install_money_routes
 from bot.admin_teams_api import install_team_routes
 from bot.auth import require_scope
 from bot.errors import ThinklioError
@@ -41,6 +42,7 @@ def install_admin_routes(app: web.Application, services: Services) -> None:
     app.router.add_post("/v1/admin/users/{user}/resume", api.resume)
     app.router.add_get("/v1/admin/audit", api.audit)
     install_team_routes(app, services)
+    install_money_routes(app, services)
 
 
 async def admin_actor(services: Services, request: web.Request) -> Actor:

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from bot.commands import CommandContext, CommandError, CommandRegistry, parse_command
 from bot.directory import Directory
 from bot.errors import ThinklioError
+from bot.flags import ATTACHMENTS, Flags
 from bot.governance import Actor, Governance
 from bot.i18n import N_, _
 from bot.platform import PlatformState
@@ -18,6 +19,8 @@ Route = Callable[[Turn], Awaitable[Reply | None]]
 # Reads the files sent with a turn: a reply, or None to let the caption go on to triage and the harness.
 AttachmentHandler = Callable[[Turn], Awaitable[Reply | None]]
 NO_FILE_READER = N_("I can't read files here yet. Please send your question as a message.")
+FILES_OFF = N_("Reading files is switched off by an administrator right now, so I did not read yours. Please "
+               "send what you need as a message.")
 Capabilities = Callable[[Turn], Awaitable[list[tuple[str, str]]]]
 
 
@@ -71,12 +74,16 @@ class CommandRoute:
 class AttachmentRoute:
     """Files sent with a message go to the extensions that read them (knowledge reads documents)."""
 
-    def __init__(self, handlers: list[AttachmentHandler]) -> None:
+    def __init__(self, handlers: list[AttachmentHandler], flags: Flags | None = None) -> None:
         self._handlers = handlers
+        self._flags = flags
 
     async def __call__(self, turn: Turn) -> Reply | None:
         if not turn.attachments or turn.origin != "user":
             return None
+        if self._flags is not None and not await self._flags.enabled(ATTACHMENTS.name):
+            return Reply(_(FILES_OFF), tier="triage", intent="attachment", status="rejected",
+                         error_code="attachments_off")
         for handler in self._handlers:
             reply = await handler(turn)
             if reply is not None:

@@ -72,6 +72,7 @@ class Turn:
     metadata: dict[str, Any] = field(default_factory=dict)
     collected: list[Collected] = field(default_factory=list)  # answered together with this one
     steps: list[StepRecord] = field(default_factory=list)
+    notices: dict[str, str] = field(default_factory=dict)  # lines the reply ends with (a budget at 80 %), by topic
     started: float = field(default_factory=time.perf_counter)
 
     @property

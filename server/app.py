@@ -24,6 +24,7 @@ from bot.budgets import Budgets
 from bot.clock import Clock, SystemClock
 from bot.commands import CommandRegistry
 from bot.directory import Directory
+from bot.flags import Flags
 from bot.gates import build_gates
 from bot.governance import Governance
 from bot.http_api import install_routes
@@ -71,18 +72,21 @@ class App:
         pipeline = Pipeline(db=db, directory=directory, gates=build_gates(platform, directory), routes=[],
                             metrics=metrics, clock=clock, settings=settings, catalogue=catalogue)
         api_keys = ApiKeys(db, clock, platform)
+        budgets = Budgets(db, clock, account_default=settings.account_monthly_budget_usd,
+                          user_default=settings.user_monthly_budget_usd)
+        platform.on_invalidate(budgets.invalidate)
+        self.flags = Flags(db, clock, platform)
         self.services = Services(settings=settings, clock=clock, db=db, metrics=metrics, platform=platform,
                                  directory=directory, api_keys=api_keys, commands=CommandRegistry(),
                                  pipeline=pipeline, catalogue=catalogue,
-                                 governance=Governance.build(db, clock, directory, platform, api_keys))
+                                 governance=Governance.build(db, clock, directory, platform, api_keys,
+                                                             budgets=budgets, flags=self.flags))
         self.web = web.Application(middlewares=[error_middleware(metrics)],
                                    client_max_size=settings.max_body_bytes)
         self.tools = ToolRegistry()
         self.model = ModelCalls(
             provider if provider is not None else build_provider(settings), prices=Prices(settings.llm_prices),
-            budgets=Budgets(db, clock, account_default=settings.account_monthly_budget_usd,
-                            user_default=settings.user_monthly_budget_usd),
-            directory=directory, metrics=metrics,
+            budgets=budgets, directory=directory, metrics=metrics, flags=self.flags,
             profiles=Profiles(settings.llm_profiles, local_context_tokens=settings.llm_context_tokens,
                               answer_tokens=settings.llm_max_tokens, max_steps=settings.harness_max_steps))
         knowledge_hooks: list[KnowledgeHook] = []  # filled by the extensions, read by every turn's context
@@ -126,7 +130,7 @@ class App:
                         handled_intents=answered, on_parse=observe_triage(s.metrics))
         return [
             CommandRoute(s.commands, s.directory, s.platform, capabilities, s.governance),
-            AttachmentRoute(kit.attachment_handlers),
+            AttachmentRoute(kit.attachment_handlers, self.flags),
             TriageRoute(triage, s.directory, s.clock, capabilities, min_strength=s.settings.triage_min_strength,
                         handlers=kit.direct_handlers, look_first=frozenset(kit.look_first),
                         writes=frozenset(kit.writes), questions=self.questions, undo=self.undo,

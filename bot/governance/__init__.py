@@ -7,15 +7,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.auth import ApiKeys
+from bot.budgets import Budgets
 from bot.clock import Clock
 from bot.directory import Directory
+from bot.flags import Flags
 from bot.governance.accounts import Accounts
 from bot.governance.actor import Actor
 from bot.governance.agents import AgentAdmin
 from bot.governance.audit import Audit
 from bot.governance.controls import Controls
+from bot.governance.flags import FlagSwitch
 from bot.governance.keys import Keys
 from bot.governance.members import Members
+from bot.governance.money import Money
 from bot.governance.pending import PendingWork, WorkScope
 from bot.governance.people import People
 from bot.governance.roles import ROLES, Roles
@@ -39,10 +43,12 @@ class Governance:
     agents: AgentAdmin
     teams: Teams
     settings: AccountSettingsAdmin
+    money: Money  # usage, spend and budgets
+    flags: FlagSwitch
 
     @classmethod
     def build(cls, db: Database, clock: Clock, directory: Directory, platform: PlatformState,
-              api_keys: ApiKeys) -> Governance:
+              api_keys: ApiKeys, *, budgets: Budgets, flags: Flags) -> Governance:
         audit, pending, people = Audit(db, clock), PendingWork(), People(db, directory)
         return cls(audit, people, Roles(db, platform, audit), Members(platform, audit),
                    Accounts(db, clock, directory, platform, audit), pending,
@@ -50,7 +56,9 @@ class Governance:
                    AgentAdmin(db, clock, platform, pending, audit,
                               tuple(seed for account in CATALOGUE for seed in account.agents)),
                    teams=Teams(db, clock, directory, platform, people, pending, audit),
-                   settings=AccountSettingsAdmin(directory, platform, audit))
+                   settings=AccountSettingsAdmin(directory, platform, audit),
+                   money=Money(db, clock, directory, platform, audit, people, budgets),
+                   flags=FlagSwitch(flags, audit))
 
 
 __all__ = ["ROLES", "Actor", "Governance", "WorkScope"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -311,4 +312,45 @@ undo_entry = Table(
     Column("payload", JSON, nullable=False, default=dict),
     Column("summary", String(500), nullable=False),
     created_column(),
+)
+
+# Money (bot/budgets.py): a monthly limit in USD per account, per user in an account and per agent. Superseding
+# the `monthly_budget_usd` columns of account and user_profile, which migration 0011 copied here and nothing reads.
+budget = Table(
+    "budget",
+    metadata,
+    id_column(),
+    fk_column("account_id", "account", index=False),
+    Column("scope", String(16), nullable=False),  # account | user | agent
+    Column("subject_id", String(40), nullable=False),  # the account's, user's or agent's id
+    Column("limit_usd", Float, nullable=True),  # None: no limit, not even the default
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("account_id", "scope", "subject_id"),
+)
+
+# What each budget's subject spent in a period (a UTC calendar month, "2026-12"), shared by every server process:
+# a model call is admitted by one conditional UPDATE (spent + reserved below the limit) that reserves its
+# largest possible cost, and settled with what it really cost. `updated_at` lets a reservation left by a
+# process that died be forgotten (bot/budgets.py: STALE).
+spend = Table(
+    "spend",
+    metadata,
+    Column("account_id", String(40), ForeignKey("account.id"), primary_key=True),
+    Column("scope", String(16), primary_key=True),
+    Column("subject_id", String(40), primary_key=True),
+    Column("period", String(7), primary_key=True),
+    Column("spent_usd", Float, nullable=False, default=0.0),
+    Column("reserved_usd", Float, nullable=False, default=0.0),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Feature flags (bot/flags.py): the flags known to the code have defaults there; a row is written when a
+# platform administrator sets one, with the platform revision, so every process sees it.
+feature_flag = Table(
+    "feature_flag",
+    metadata,
+    Column("id", String(64), primary_key=True),  # the flag's name
+    Column("enabled", Boolean, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("updated_by", String(255), nullable=False),
 )
