@@ -34,6 +34,7 @@ def install_admin_routes(app: web.Application, services: Services) -> None:
     app.router.add_get("/v1/admin/account", api.account)
     app.router.add_get("/v1/admin/users", api.users)
     app.router.add_get("/v1/admin/users/{user}", api.user)
+    app.router.add_delete("/v1/admin/users/{user}", api.delete_user)
     app.router.add_put("/v1/admin/users/{user}/role", api.grant)
     app.router.add_delete("/v1/admin/users/{user}/role", api.revoke)
     app.router.add_post("/v1/admin/users/{user}/suspend", api.suspend)
@@ -82,16 +83,38 @@ class AdminApi:
     async def users(self, request: web.Request) -> web.Response:
         actor = await self._actor(request)
         page = _int(request, "page", 1)
-        members, total = await self._s.governance.people.members(
-            actor.account_id, query=request.query.get("query", ""), limit=PAGE, offset=(page - 1) * PAGE)
-        return web.json_response({"users": [_member(m) for m in members], "page": page, "total": total})
+        members, total = await self._s.governance.users.listing(
+            actor, query=request.query.get("query", ""), limit=PAGE, offset=(page - 1) * PAGE)
+        return web.json_response({"users": [_member(m) for m in members], "page": page,
+                                  "pages": max(1, -(-total // PAGE)), "total": total})
 
     async def user(self, request: web.Request) -> web.Response:
         actor = await self._actor(request)
-        member = await self._target(request, actor)
-        identities = await self._s.directory.identities(member.user.id)
-        return web.json_response({**_member(member),
-                                  "identities": [f"{kind}:{external}" for kind, external in identities]})
+        detail = await self._s.governance.users.show(actor, request.match_info["user"])
+        return web.json_response({
+            "id": detail.user.id, "name": detail.user.display_name, "user_status": detail.user.status,
+            "identities": detail.identities, "counts": detail.counts,
+            "memberships": [{"account": m.account_slug, "role": m.role, "status": m.status}
+                            for m in detail.memberships],
+            "last_seen": detail.last_seen.isoformat() if detail.last_seen else None,
+            "timezone": detail.user.timezone, "locale": detail.user.locale})
+
+    async def delete_user(self, request: web.Request) -> web.Response:
+        """GDPR deletion. Without `?confirm=true` nothing happens: the answer (400) says what would be deleted."""
+        actor = await self._actor(request)
+        ref = request.match_info["user"]
+        erasure = self._s.governance.erasure
+        confirm = request.query.get("confirm", "")
+        if confirm not in ("", "true"):
+            raise ThinklioError("bad_request", "confirm must be 'true'")
+        if confirm != "true":
+            preview = await erasure.inspect(actor, ref)
+            if preview is not None:
+                raise ThinklioError("bad_request", f"{preview.describe()} Repeat with ?confirm=true to delete.",
+                                    details={"user": preview.user_id, "counts": preview.counts})
+        outcome = await erasure.confirm(actor, ref, proposed=False)
+        return web.json_response({"id": outcome.user_id, "deleted": True, "already": outcome.already,
+                                  "steps": outcome.steps})
 
     async def grant(self, request: web.Request) -> web.Response:
         actor = await self._actor(request)

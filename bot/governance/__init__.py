@@ -13,11 +13,13 @@ from bot.governance.accounts import Accounts
 from bot.governance.actor import Actor
 from bot.governance.audit import Audit
 from bot.governance.controls import Controls
+from bot.governance.erasure import Erasure
 from bot.governance.keys import Keys
 from bot.governance.members import Members
 from bot.governance.pending import PendingWork, WorkScope
 from bot.governance.people import People
 from bot.governance.roles import ROLES, Roles
+from bot.governance.users import Users
 from bot.platform import PlatformState
 from bot.store.database import Database
 
@@ -32,14 +34,18 @@ class Governance:
     pending: PendingWork  # extensions register how their waiting work is cancelled
     controls: Controls
     keys: Keys
+    erasure: Erasure  # GDPR deletion of a user; extensions declare their user data on it
+    users: Users
 
     @classmethod
     def build(cls, db: Database, clock: Clock, directory: Directory, platform: PlatformState,
               api_keys: ApiKeys) -> Governance:
-        audit, pending = Audit(db, clock), PendingWork()
-        return cls(audit, People(db, directory), Roles(db, platform, audit), Members(platform, audit),
+        audit, pending, people = Audit(db, clock), PendingWork(), People(db, directory)
+        erasure = Erasure(db, clock, directory, platform, audit, pending, people)
+        return cls(audit, people, Roles(db, platform, audit), Members(platform, audit),
                    Accounts(db, clock, directory, platform, audit), pending,
-                   Controls(platform, directory, pending, audit), Keys(api_keys, audit))
+                   Controls(platform, directory, pending, audit), Keys(api_keys, audit),
+                   erasure, Users(db, directory, people, erasure, audit))
 
 
 __all__ = ["ROLES", "Actor", "Governance", "WorkScope"]

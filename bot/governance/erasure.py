@@ -1,0 +1,404 @@
+"""Deleting a user for good (GDPR; reference 19.6 and 33.1 "delete user"): their knowledge hard-deleted, their
+contributions anonymised, their identities and memberships removed, their waiting work cancelled, the API keys
+they created revoked, and the deletion audited with ids and counts only.
+
+What "anonymised" means here: the rows that make other people's history and the account's usage add up
+(conversations, messages, interactions and their steps, with their costs) stay, pointed at one shared
+placeholder profile (`usr_deleted`, "deleted user"); every text that came from or went to the person (their
+messages, the replies to them, everything in a conversation that was theirs alone, tool arguments) is replaced
+by a fixed notice, and attachments, channel metadata and platform message ids are dropped. A group conversation
+keeps its key and the other members' messages, so it reads on with a gap where the person spoke.
+
+Safe across a crash: the deletion is a `user_deletion` row that records each step as it finishes; every step
+is idempotent, and `resume()` (run at start-up) finishes any deletion a crash interrupted. The last step (the
+rows) is one transaction.
+
+Every table with a column that refers to a user has a declared rule (`Rule`): the kernel declares its own below,
+extensions declare theirs through `declare`; a test enumerates the metadata so a new user column fails until it
+has one."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Column, MetaData, Table, and_, delete, func, not_, or_, select, update
+from sqlalchemy.engine import Connection
+
+from bot.clock import Clock
+from bot.directory import Directory
+from bot.errors import ThinklioError
+from bot.governance.actor import Actor
+from bot.governance.audit import Audit
+from bot.governance.pending import PendingWork, WorkScope
+from bot.governance.people import People
+from bot.ids import new_id
+from bot.platform import PlatformState
+from bot.records import UserRecord
+from bot.store import tables as t
+from bot.store.batch import Insert, Update
+from bot.store.database import Database
+
+TOMBSTONE = "usr_deleted"  # the one profile every anonymised row points to; it has no identity or membership
+REMOVED = "[removed: this person's data was deleted]"
+PROPOSAL_TTL = timedelta(minutes=10)
+HOWS = ("delete", "anonymise", "keep")
+
+Erase = Callable[[str], Awaitable[Any]]  # user id -> anything; must be idempotent
+Count = Callable[[str], Awaitable[dict[str, int]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """What deletion does with `table.column` (a reference to the user): delete the rows, anonymise them (point
+    them at the placeholder profile), or keep them (the deletion's own record)."""
+
+    table: Table
+    column: str
+    how: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.table.name, self.column
+
+
+@dataclass(frozen=True, slots=True)
+class Extra:
+    name: str
+    erase: Erase
+    count: Count | None
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    user_id: str
+    counts: dict[str, int]
+    accounts: int
+
+    def describe(self) -> str:
+        shown = ", ".join(f"{n} {what}" for what, n in self.counts.items() if n) or "no stored data"
+        return (f"Deleting {self.user_id} removes for good: {shown}; their identities and memberships "
+                f"({self.accounts} account{'s' if self.accounts != 1 else ''}) are removed, their pending jobs and "
+                "reminders cancelled, the API keys they created revoked, and their messages anonymised.")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    user_id: str
+    already: bool  # it had been deleted before this request
+    steps: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        if self.already:
+            return f"User {self.user_id} is deleted (nothing left to do)."
+        return f"User {self.user_id} is deleted: knowledge, identities and memberships removed, messages anonymised."
+
+
+def user_columns(metadata: MetaData) -> list[tuple[Table, Column[Any]]]:
+    """Every column that names a user: a foreign key to `user_profile`, or called `user_id` / `*_user_id`."""
+    found = []
+    for table in metadata.sorted_tables:
+        for column in table.columns:
+            refers = any(fk.column.table.name == "user_profile" for fk in column.foreign_keys)
+            if refers or column.name == "user_id" or column.name.endswith("_user_id"):
+                found.append((table, column))
+    return found
+
+
+KERNEL_RULES = (
+    Rule(t.channel_identity, "user_id", "delete"),
+    Rule(t.membership, "user_id", "delete"),
+    Rule(t.pending_question, "user_id", "delete"),
+    Rule(t.undo_entry, "user_id", "delete"),
+    Rule(t.conversation, "user_id", "anonymise"),
+    Rule(t.message, "user_id", "anonymise"),
+    Rule(t.interaction, "user_id", "anonymise"),
+    Rule(t.user_deletion, "user_id", "keep"),
+)
+
+
+class Erasure:
+    def __init__(self, db: Database, clock: Clock, directory: Directory, platform: PlatformState, audit: Audit,
+                 pending: PendingWork, people: People) -> None:
+        self._db = db
+        self._clock = clock
+        self._directory = directory
+        self._platform = platform
+        self._audit = audit
+        self._pending = pending
+        self._people = people
+        self._rules: dict[tuple[str, str], Rule] = {rule.key: rule for rule in KERNEL_RULES}
+        self._extras: list[Extra] = []
+
+    # declarations (extensions call these from `install`) -----------------------------------------------
+
+    def declare(self, table: Table, column: str = "user_id", how: str = "delete") -> None:
+        if how not in HOWS or column not in table.c:
+            raise ValueError(f"bad erasure rule {table.name}.{column}: {how}")
+        rule = Rule(table, column, how)
+        self._rules[rule.key] = rule
+
+    def register(self, name: str, erase: Erase, count: Count | None = None) -> None:
+        """A step of the extension's own (its data is not a user column: the knowledge index, say)."""
+        self._extras.append(Extra(name, erase, count))
+
+    def rules(self) -> list[Rule]:
+        return list(self._rules.values())
+
+    # the two steps of the command ----------------------------------------------------------------------
+
+    async def inspect(self, actor: Actor, ref: str) -> Preview | None:
+        """Check the actor may delete the user and count what would go; nothing is written but a refusal.
+        None: the user was deleted already."""
+        if await self._finished(actor, ref) is not None:
+            return None
+        return await self.preview((await self._target(actor, ref)).id)
+
+    async def propose(self, actor: Actor, ref: str) -> Preview | None:
+        """`inspect`, and remember the proposal: `confirm` by the same actor within 10 minutes deletes."""
+        preview = await self.inspect(actor, ref)
+        if preview is not None:
+            await self._db.write([Insert(t.user_deletion, {
+                "id": new_id("del"), "user_id": preview.user_id, "account_id": actor.account_id,
+                "actor": actor.label, "state": "proposed", "steps": [], "created_at": self._clock.now()})])
+        return preview
+
+    async def confirm(self, actor: Actor, ref: str, *, proposed: bool = True) -> Outcome:
+        """Delete. `proposed`: only after this actor's `propose` (chat); False: the request is the confirmation
+        (an HTTP DELETE with confirm=true)."""
+        if (finished := await self._finished(actor, ref)) is not None:
+            return finished
+        user = await self._target(actor, ref)
+        running = await self._db.one(select(t.user_deletion).where(
+            t.user_deletion.c.user_id == user.id, t.user_deletion.c.state == "running"))
+        if running is not None:  # one asked before, and a crash or another process left it half-way
+            return await self._run(running.id, user.id, list(running.steps or []), running.actor, running.account_id)
+        if proposed:
+            deletion_id = await self._take_proposal(actor, user.id)
+        else:
+            deletion_id = new_id("del")
+            await self._db.write([Insert(t.user_deletion, {
+                "id": deletion_id, "user_id": user.id, "account_id": actor.account_id, "actor": actor.label,
+                "state": "running", "steps": [], "created_at": self._clock.now()})])
+        return await self._run(deletion_id, user.id, [], actor.label, actor.account_id, channel=actor.channel)
+
+    async def resume(self) -> int:
+        """Finish every deletion a crash interrupted (called at start-up, after the extensions started)."""
+        rows = await self._db.all(select(t.user_deletion).where(t.user_deletion.c.state == "running"))
+        for row in rows:
+            await self._run(row.id, row.user_id, list(row.steps or []), row.actor, row.account_id, resumed=True)
+        return len(rows)
+
+    async def preview(self, user_id: str) -> Preview:
+        counts = await self.counts(user_id)
+        accounts = await self._db.one(select(func.count()).select_from(t.membership)
+                                      .where(t.membership.c.user_id == user_id))
+        return Preview(user_id, counts, int(accounts[0]) if accounts else 0)
+
+    async def counts(self, user_id: str) -> dict[str, int]:
+        """How much of the user there is: messages, each deleted table's rows, and what extensions count."""
+        counts = {"messages": await self._count(t.message, t.message.c.user_id == user_id)}
+        for rule in self._rules.values():
+            if rule.how == "delete" and rule.table.name not in ("channel_identity", "membership"):
+                counts[rule.table.name] = await self._count(rule.table, rule.table.c[rule.column] == user_id)
+        for extra in self._extras:
+            if extra.count is not None:
+                counts.update(await extra.count(user_id))
+        return counts
+
+    # who may ---------------------------------------------------------------------------------------------
+
+    async def _target(self, actor: Actor, ref: str) -> UserRecord:
+        if not actor.is_account_admin:
+            await self._audit.refused(actor, "user.delete", "only the account's owners and admins delete people",
+                                      target_type="user_profile")
+            raise ThinklioError("forbidden", "You can't do that: only the account's owners and admins delete people.")
+        user = await self._people.user(ref, actor.account_id)
+        if user.id == TOMBSTONE:
+            raise ThinklioError("not_found", f"No user {ref.strip()}.")
+        m = t.membership
+        rows = await self._db.all(select(m.c.account_id, m.c.role).where(m.c.user_id == user.id))
+        roles = {row.account_id: row.role for row in rows}
+        if not actor.is_platform_admin:
+            if actor.account_id not in roles:  # reported like a missing user: no probing across accounts
+                await self._refuse(actor, user, "not a member of this account")
+                raise ThinklioError("not_found", f"No user {ref.strip()}.")
+            if len(roles) > 1:
+                await self._refuse(actor, user, "a member of other accounts too")
+                raise ThinklioError("forbidden", "You can't do that: they belong to other accounts too, so only a "
+                                                 "platform administrator can delete them.")
+            if roles[actor.account_id] == "owner" and not actor.is_owner:
+                await self._refuse(actor, user, "only an owner deletes an owner")
+                raise ThinklioError("forbidden", "You can't do that: only an owner deletes an owner.")
+        if user.id == actor.user_id:
+            await self._refuse(actor, user, "deleting oneself")
+            raise ThinklioError("bad_request", "You cannot delete yourself: ask another administrator.")
+        for account_id, role in roles.items():
+            if role == "owner" and await self._count(m, m.c.account_id == account_id, m.c.role == "owner") <= 1:
+                slug = (await self._directory.account(account_id)).slug
+                await self._refuse(actor, user, "the last owner of an account")
+                raise ThinklioError("conflict", f"{user.id} is the last owner of account {slug}: make someone else "
+                                                "owner first.")
+        return user
+
+    async def _refuse(self, actor: Actor, user: UserRecord, reason: str) -> None:
+        await self._audit.refused(actor, "user.delete", reason, target_type="user_profile", target_id=user.id)
+
+    async def _finished(self, actor: Actor, ref: str) -> Outcome | None:
+        """A deletion done before (asking again is not an error): by id, seen from the account it was asked
+        from (or by a platform admin)."""
+        if not actor.is_account_admin:
+            return None  # `_target` refuses (and audits) it
+        d = t.user_deletion
+        row = await self._db.one(select(d.c.account_id).where(d.c.user_id == ref.strip(), d.c.state == "done"))
+        if row is None or (not actor.is_platform_admin and row.account_id != actor.account_id):
+            return None
+        return Outcome(ref.strip(), already=True)
+
+    async def _take_proposal(self, actor: Actor, user_id: str) -> str:
+        d = t.user_deletion
+        since = self._clock.now() - PROPOSAL_TTL
+
+        def work(conn: Connection) -> str | None:
+            row = conn.execute(select(d.c.id).where(d.c.user_id == user_id, d.c.actor == actor.label,
+                                                    d.c.state == "proposed", d.c.created_at >= since)
+                               .order_by(d.c.created_at.desc())).first()
+            if row is None:
+                return None
+            # conditional: two confirmations (two processes) never both run it
+            changed = conn.execute(update(d).where(d.c.id == row.id, d.c.state == "proposed")
+                                   .values(state="running")).rowcount
+            return str(row.id) if changed else None
+
+        deletion_id = await self._db.run(work)
+        if deletion_id is None:
+            raise ThinklioError("bad_request", f"Nothing to confirm: first send /user delete {user_id}, read what it "
+                                               "deletes, then confirm within 10 minutes.")
+        return str(deletion_id)
+
+    # the work --------------------------------------------------------------------------------------------
+
+    def _steps(self) -> list[tuple[str, Erase]]:
+        return [("work", self._stop_work), ("api_keys", self._revoke_keys),
+                *[(extra.name, extra.erase) for extra in self._extras], ("records", self._records)]
+
+    async def _run(self, deletion_id: str, user_id: str, finished: list[str], actor: str, account_id: str | None,
+                   *, channel: str | None = None, resumed: bool = False) -> Outcome:
+        for name, step in self._steps():
+            if name in finished:
+                continue
+            await step(user_id)
+            finished.append(name)
+            await self._db.write([Update(t.user_deletion, deletion_id, {"steps": list(finished)})])
+        # The audit names ids and steps only: nothing of the person is written about their deletion.
+        detail = {"outcome": "done", "channel": channel, "steps": finished, **({"resumed": True} if resumed else {})}
+        await self._platform.change(
+            [Update(t.user_deletion, deletion_id, {"state": "done", "finished_at": self._clock.now()})],
+            actor=actor, action="user.delete", target_type="user_profile", target_id=user_id,
+            account_id=account_id, detail=detail)
+        return Outcome(user_id, already=False, steps=finished)
+
+    async def _stop_work(self, user_id: str) -> None:
+        """Block the user (every process, next message) and cancel their pending jobs and reminders."""
+        await self._db.write([Update(t.user_profile, user_id, {"status": "suspended"})])
+        self._directory.invalidate()
+        await self._pending.cancel(WorkScope(user_id=user_id), "cancelled: the user was deleted")
+
+    async def _revoke_keys(self, user_id: str) -> None:
+        """API keys belong to accounts; the ones this user created (the audit trail knows) are revoked, so no
+        access outlives the person who answered for it."""
+        a = t.audit_event
+        created = await self._db.all(select(a.c.target_id).where(a.c.action == "api_key.create",
+                                                                 a.c.actor == f"user:{user_id}"))
+        ids = [row.target_id for row in created if row.target_id]
+        if not ids:
+            return
+        now = self._clock.now()
+        live = await self._db.all(select(t.api_key.c.id).where(t.api_key.c.id.in_(ids),
+                                                               t.api_key.c.revoked_at.is_(None)))
+        if live:
+            await self._db.write([Update(t.api_key, row.id, {"revoked_at": now}) for row in live])
+
+    async def _records(self, user_id: str) -> None:
+        rules = sorted(self._rules.values(), key=lambda r: -_position(r.table))
+        now = self._clock.now()
+        await self._db.run(lambda conn: _erase_rows(conn, user_id, rules, now))
+        self._directory.invalidate()
+
+    async def _count(self, table: Table, *where: Any) -> int:
+        row = await self._db.one(select(func.count()).select_from(table).where(*where))
+        return int(row[0]) if row else 0
+
+
+def _position(table: Table) -> int:
+    return [tb.name for tb in table.metadata.sorted_tables].index(table.name)
+
+
+def _erase_rows(conn: Connection, user_id: str, rules: list[Rule], now: datetime) -> None:
+    """One transaction: anonymise the history, then apply every rule, then drop the profile."""
+    if conn.execute(select(t.user_profile.c.id).where(t.user_profile.c.id == TOMBSTONE)).first() is None:
+        conn.execute(t.user_profile.insert().values(id=TOMBSTONE, display_name="deleted user", status="deleted",
+                                                    created_at=now))
+    _anonymise_history(conn, user_id)
+    for rule in rules:
+        column = rule.table.c[rule.column]
+        if rule.how == "delete":
+            conn.execute(delete(rule.table).where(column == user_id))
+        elif rule.how == "anonymise":  # a reference to a profile points at the placeholder; a bare id goes
+            refers = any(fk.column.table.name == "user_profile" for fk in column.foreign_keys)
+            conn.execute(update(rule.table).where(column == user_id)
+                         .values({rule.column: TOMBSTONE if refers or not column.nullable else None}))
+    conn.execute(delete(t.user_profile).where(t.user_profile.c.id == user_id))
+
+
+def _anonymise_history(conn: Connection, user_id: str) -> None:
+    i, m, c, s, o = t.interaction, t.message, t.conversation, t.step, t.outbox
+    mine = select(i.c.id).where(i.c.user_id == user_id)
+    touched = select(c.c.id).where(or_(c.c.user_id == user_id, c.c.id.in_(
+        select(i.c.conversation_id).where(i.c.user_id == user_id))))
+    others = (user_id, TOMBSTONE)
+    shared = select(c.c.id).where(c.c.id.in_(touched), or_(
+        select(i.c.id).where(i.c.conversation_id == c.c.id, i.c.user_id.not_in(others)).exists(),
+        select(m.c.id).where(m.c.conversation_id == c.c.id, m.c.user_id.is_not(None),
+                             m.c.user_id.not_in(others)).exists()))
+    own = [row.id for row in conn.execute(select(c.c.id, c.c.channel_id, c.c.external_key)
+                                          .where(c.c.id.in_(touched), not_(c.c.id.in_(shared))))]
+    own_keys = [(row.channel_id, row.external_key) for row in conn.execute(
+        select(c.c.channel_id, c.c.external_key).where(c.c.id.in_(own)))]
+    their_messages = or_(m.c.user_id == user_id, m.c.conversation_id.in_(own),
+                         m.c.id.in_(select(i.c.inbound_message_id).where(i.c.user_id == user_id)),
+                         m.c.id.in_(select(i.c.reply_message_id).where(i.c.user_id == user_id)))
+    conn.execute(update(m).where(their_messages)
+                 .values(text=REMOVED, attachments=None, metadata=None, external_id=None))
+    conn.execute(update(s).where(s.c.interaction_id.in_(mine)).values(detail=None, error=None))
+    conn.execute(delete(o).where(o.c.interaction_id.in_(mine)))
+    channel_types = dict(conn.execute(select(t.channel.c.id, t.channel.c.type)).all())
+    identities = conn.execute(select(t.channel_identity.c.channel_type, t.channel_identity.c.external_id)
+                              .where(t.channel_identity.c.user_id == user_id)).all()
+    chats = {(channel_types.get(channel_id), key) for channel_id, key in own_keys} | {
+        (row.channel_type, row.external_id) for row in identities}
+    for kind, chat in chats:
+        # a private chat's key is the person's own id on the channel: what waits for it and its block go too
+        conn.execute(delete(o).where(o.c.channel_type == kind, o.c.destination == chat))
+        conn.execute(delete(t.blocked_chat).where(and_(t.blocked_chat.c.channel_type == kind,
+                                                       t.blocked_chat.c.chat_id == chat)))
+    for conversation_id in own:
+        conn.execute(update(c).where(c.c.id == conversation_id)
+                     .values(external_key=f"deleted:{conversation_id}", title=None))
+    _redact_command_replies(conn, user_id, [row.external_id for row in identities])
+
+
+def _redact_command_replies(conn: Connection, user_id: str, external_ids: list[str]) -> None:
+    """What the server itself wrote about the person in admins' chats (/users, /user show, /grant replies) names
+    them: those replies get "deleted user" in place of their names and channel ids. What other people wrote
+    about them is those people's, and stays."""
+    i, m, ci = t.interaction, t.message, t.channel_identity
+    names = {conn.scalar(select(t.user_profile.c.display_name).where(t.user_profile.c.id == user_id)) or ""}
+    names |= {row[0] or "" for row in conn.execute(select(ci.c.display_name).where(ci.c.user_id == user_id))}
+    words = sorted({w for w in (*names, *external_ids) if len(w) >= 3}, key=len, reverse=True)  # longest first
+    replies = select(i.c.reply_message_id).where(i.c.tier == "command", i.c.reply_message_id.is_not(None))
+    for word in words:
+        conn.execute(update(m).where(m.c.id.in_(replies), m.c.text.contains(word, autoescape=True))
+                     .values(text=func.replace(m.c.text, word, "deleted user")))
