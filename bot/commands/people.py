@@ -53,9 +53,10 @@ async def users_command(ctx: CommandContext) -> str:
     query = " ".join(words)
     members, total = await ctx.governance.users.listing(Actor.of_turn(ctx.turn), query=query, limit=USERS_PAGE,
                                                         offset=(page - 1) * USERS_PAGE)
+    if not members and total:
+        return f"There is no page {page}: {-(-total // USERS_PAGE)} in all."
     if not members:
-        return ("No members match." if query else "This account has no members.") + (
-            f" There are {max(1, -(-total // USERS_PAGE))} page(s)." if page > 1 and total else "")
+        return "No members match." if query else "This account has no members."
     lines = [describe(member) for member in members]
     return "\n".join([*lines, footer(page, USERS_PAGE, total, f"/users {query}".rstrip())])
 
@@ -130,8 +131,10 @@ async def audit_command(ctx: CommandContext) -> str:
     total = await audit.count(account, since=since, actor=actor, action=action)
     events = await audit.events(account, since=since, actor=actor, action=action, limit=AUDIT_PAGE,
                                 offset=(page - 1) * AUDIT_PAGE)
+    if not events and total:
+        return f"There is no page {page}: {-(-total // AUDIT_PAGE)} in all."
     if not events:
-        return "Nothing in the audit trail matches." + (f" It has {total} entries in all." if total else "")
+        return "Nothing in the audit trail matches."
     again = " ".join(["/audit", *page_of(ctx.args.split())[0]])
     return "\n".join([*[event_line(event) for event in events], footer(page, AUDIT_PAGE, total, again)])
 
