@@ -19,6 +19,7 @@ from jobs.tables import job
 from knowledge import tables as kt
 from knowledge.index import Partition
 from server.app import App
+from tests.fakes import postgres
 from tests.knowledge.test_knowledge_helpers import knowledge_of, started
 
 ALICE = "alice-7731"  # her HTTP caller id
@@ -272,5 +273,17 @@ async def test_the_wrong_people_are_refused_and_audited(tmp_path: Path) -> None:
         await say(app, f"/user delete {bob}", "dave")
         assert "is deleted" in ((await say(app, f"/user delete {bob} confirm", "dave")).reply or "")
         assert await count(app, t.user_profile, t.user_profile.c.id == bob) == 0
+    finally:
+        await app.stop()
+
+
+@postgres.required()
+async def test_deletion_on_postgres(tmp_path: Path, database_url: str) -> None:
+    app = await started(tmp_path, admins=["http:boss"], database_url=database_url)
+    try:
+        alice = await populate(app)
+        await say(app, f"/user delete {alice}", "boss")
+        assert (await say(app, f"/user delete {alice} confirm", "boss")).error_code is None
+        await assert_nothing_left(app, alice)
     finally:
         await app.stop()
