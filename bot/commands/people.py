@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from bot.commands.registry import CommandContext, CommandError
 from bot.governance import Actor
 from bot.governance.audit import AuditEvent
+from bot.governance.erasure import LABELS
 from bot.governance.people import Member
 from bot.governance.users import UserDetail
 
@@ -18,10 +19,9 @@ USERS_PAGE = 25  # lines of at most ~120 characters (names are cut to NAME_CHARS
 AUDIT_PAGE = 20  # lines of at most LINE_CHARS
 NAME_CHARS = 48
 LINE_CHARS = 160
+MAX_SHOWN = 15  # identities or memberships of one user shown by /user show (~100 characters each)
 _SINCE = re.compile(r"^(\d{1,4})([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-COUNT_LABELS = {"messages": "messages", "facts": "facts", "documents": "documents", "job": "jobs",
-                "task": "list items", "task_list": "lists"}
 DELETE_USAGE = "Usage: /user delete USER, then /user delete USER confirm"
 
 
@@ -97,17 +97,17 @@ async def _delete(ctx: CommandContext, actor: Actor, ref: str, rest: list[str]) 
 def show_text(detail: UserDetail) -> str:
     user = detail.user
     memberships = "; ".join(f"{m.account_slug}: {m.role}" + ("" if m.status == "active" else f" ({m.status})")
-                            for m in detail.memberships) or "none here"
-    if detail.hidden_accounts:
-        memberships += f"; and {detail.hidden_accounts} other account(s)"
-    stored = ", ".join(f"{n} {COUNT_LABELS.get(name, name)}" for name, n in detail.counts.items()
-                       if name in COUNT_LABELS)
+                            for m in detail.memberships[:MAX_SHOWN]) or "none here"
+    hidden = detail.hidden_accounts + max(0, len(detail.memberships) - MAX_SHOWN)
+    if hidden:
+        memberships += f"; and {hidden} other account(s)"
+    stored = ", ".join(f"{n} {LABELS[name]}" for name, n in detail.counts.items() if name in LABELS)
     seen = f"{detail.last_seen:%Y-%m-%d %H:%M} UTC" if detail.last_seen else "never"
     return "\n".join([
         f"{_cut(user.display_name, NAME_CHARS)} ({user.id}): {user.status}.",
         f"Memberships: {memberships}.",
-        "Identities: " + (", ".join(_cut(i, 80) for i in detail.identities[:20]) or "none")
-        + (f" and {len(detail.identities) - 20} more" if len(detail.identities) > 20 else "") + ".",
+        "Identities: " + (", ".join(_cut(i, 80) for i in detail.identities[:MAX_SHOWN]) or "none")
+        + (f" and {len(detail.identities) - MAX_SHOWN} more" if len(detail.identities) > MAX_SHOWN else "") + ".",
         f"Stored: {stored}.",
         f"Last seen: {seen}.",
         f"Time zone: {user.timezone or 'server default'}; language: {user.locale or 'not set'}.",

@@ -45,6 +45,9 @@ TOMBSTONE = "usr_deleted"  # the one profile every anonymised row points to; it 
 REMOVED = "[removed: this person's data was deleted]"
 PROPOSAL_TTL = timedelta(minutes=10)
 HOWS = ("delete", "anonymise", "keep")
+# What the counts are called in replies (the deleted tables' names otherwise).
+LABELS = {"messages": "messages", "facts": "facts", "documents": "documents", "job": "jobs", "task": "list items",
+          "task_list": "lists", "pending_question": "open questions", "undo_entry": "undo entries"}
 
 Erase = Callable[[str], Awaitable[Any]]  # user id -> anything; must be idempotent
 Count = Callable[[str], Awaitable[dict[str, int]]]
@@ -78,7 +81,7 @@ class Preview:
     accounts: int
 
     def describe(self) -> str:
-        shown = ", ".join(f"{n} {what}" for what, n in self.counts.items() if n) or "no stored data"
+        shown = ", ".join(f"{n} {LABELS.get(what, what)}" for what, n in self.counts.items() if n) or "no stored data"
         return (f"Deleting {self.user_id} removes for good: {shown}; their identities and memberships "
                 f"({self.accounts} account{'s' if self.accounts != 1 else ''}) are removed, their pending jobs and "
                 "reminders cancelled, the API keys they created revoked, and their messages anonymised.")
@@ -286,6 +289,10 @@ class Erasure:
 
     async def _run(self, deletion_id: str, user_id: str, finished: list[str], actor: str, account_id: str | None,
                    *, channel: str | None = None, resumed: bool = False) -> Outcome:
+        if not finished:  # audited as it starts too: a crash leaves a trace of who asked, and when
+            await self._platform.change(actor=actor, action="user.delete", target_type="user_profile",
+                                        target_id=user_id, account_id=account_id,
+                                        detail={"outcome": "started", "channel": channel})
         for name, step in self._steps():
             if name in finished:
                 continue

@@ -150,10 +150,12 @@ async def test_deletion_leaves_nothing_of_the_person(tmp_path: Path) -> None:
         # the usage history adds up as before: her interactions stay, anonymised
         assert await count(app, t.interaction, t.interaction.c.user_id == TOMBSTONE) >= 7
         # the deletion is audited, with ids only (the scan above found no secret in audit_event either)
-        event = await app.services.db.one(select(t.audit_event).where(t.audit_event.c.action == "user.delete",
-                                                                      t.audit_event.c.target_id == alice))
-        assert event is not None and event.detail["outcome"] == "done"
-        assert event.detail["steps"] == ["work", "api_keys", "knowledge", "records"]
+        events = await app.services.db.all(select(t.audit_event).where(t.audit_event.c.action == "user.delete",
+                                                                       t.audit_event.c.target_id == alice)
+                                           .order_by(t.audit_event.c.id))
+        assert [(e.actor, e.detail["outcome"]) for e in events] == [(f"user:{await user_id_of(app, 'boss')}",
+                                                                      "started"), (events[0].actor, "done")]
+        assert events[1].detail["steps"] == ["work", "api_keys", "knowledge", "records"]
 
         # idempotent: asking again (either step) is answered, and changes nothing
         assert "deleted already" in ((await say(app, f"/user delete {alice}", "boss")).reply or "")
@@ -199,8 +201,9 @@ async def test_a_crash_mid_deletion_completes_on_restart(tmp_path: Path) -> None
         row = await app.services.db.one(select(d.c.state, d.c.steps).where(d.c.user_id == alice,
                                                                            d.c.state != "proposed"))
         assert row is not None and row.state == "done" and row.steps[-1] == "records"
-        event = await app.services.db.one(select(t.audit_event.c.detail).where(t.audit_event.c.action == "user.delete"))
-        assert event is not None and event.detail.get("resumed") is True
+        trail = await app.services.db.all(select(t.audit_event.c.detail).where(t.audit_event.c.action == "user.delete")
+                                          .order_by(t.audit_event.c.id))
+        assert [(e.detail["outcome"], e.detail.get("resumed")) for e in trail] == [("started", None), ("done", True)]
     finally:
         await app.stop()
 
