@@ -56,7 +56,8 @@ GOVERNANCE_COMMANDS = (
                  "or @name. Only owners make or change owners; the last owner stays."),
     Command("revoke", "take an owner's or admin's role away", revoke_command, usage="USER", admin=True,
             writes=True),
-    Command("users", "the account's members", users_command, usage="[QUERY] [PAGE]", admin=True),
+    Command("users", "the account's members", users_command, usage="[all] [QUERY] [PAGE]", admin=True,
+            help="'all' (platform administrators): every user of the platform, with how many accounts they are in."),
     Command("user", "show, suspend, resume or delete a member", user_command,
             usage="show|suspend|resume|delete USER [everywhere|confirm]", admin=True, writes=True,
             help="suspend blocks the user in this account; 'everywhere' (platform administrators) on every account. "

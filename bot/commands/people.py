@@ -50,6 +50,8 @@ def describe(member: Member) -> str:
 
 async def users_command(ctx: CommandContext) -> str:
     words, page = page_of(ctx.args.split())
+    if words[:1] == ["all"]:
+        return await _everyone(ctx, " ".join(words[1:]), page)
     query = " ".join(words)
     members, total = await ctx.governance.users.listing(Actor.of_turn(ctx.turn), query=query, limit=USERS_PAGE,
                                                         offset=(page - 1) * USERS_PAGE)
@@ -59,6 +61,16 @@ async def users_command(ctx: CommandContext) -> str:
         return "No members match." if query else "This account has no members."
     lines = [describe(member) for member in members]
     return "\n".join([*lines, footer(page, USERS_PAGE, total, f"/users {query}".rstrip())])
+
+
+async def _everyone(ctx: CommandContext, query: str, page: int) -> str:
+    users, total = await ctx.governance.users.everyone(Actor.of_turn(ctx.turn), query=query, limit=USERS_PAGE,
+                                                       offset=(page - 1) * USERS_PAGE)
+    if not users:
+        return f"There is no page {page}: {-(-total // USERS_PAGE)} in all." if total else "No users match."
+    lines = [f"{_cut(user.display_name, NAME_CHARS)} ({user.id}) - {n} account{'s' if n != 1 else ''}"
+             + ("" if user.status == "active" else f" [{user.status} everywhere]") for user, n in users]
+    return "\n".join([*lines, footer(page, USERS_PAGE, total, f"/users all {query}".rstrip())])
 
 
 async def user_command(ctx: CommandContext) -> str:

@@ -1,6 +1,7 @@
 """Users as administrators see them (reference 33.1 "user management"): the account's members page by page, and
 one user in full (identities, memberships and roles, standing, how much is stored about them, when they were
-last seen). Account admins see their own account's members; platform admins see anyone, in every account."""
+last seen). Account admins see their own account's members; platform admins see anyone, in every account, and
+the list of everyone."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from bot.directory import Directory
 from bot.errors import ThinklioError
 from bot.governance.actor import Actor
 from bot.governance.audit import Audit
-from bot.governance.erasure import Erasure
+from bot.governance.erasure import TOMBSTONE, Erasure
 from bot.governance.people import Member, People
-from bot.records import UserRecord
+from bot.records import UserRecord, record
 from bot.store import tables as t
 from bot.store.database import Database
 
@@ -48,6 +49,25 @@ class Users:
     async def listing(self, actor: Actor, *, query: str = "", limit: int, offset: int) -> tuple[list[Member], int]:
         await self._require_admin(actor, "user.list")
         return await self._people.members(actor.account_id, query=query, limit=limit, offset=offset)
+
+    async def everyone(self, actor: Actor, *, query: str = "", limit: int,
+                       offset: int) -> tuple[list[tuple[UserRecord, int]], int]:
+        """Every user of the platform (platform admins): a page of (user, how many accounts) and the total."""
+        if not actor.is_platform_admin:
+            await self._audit.refused(actor, "user.list", "only a platform administrator sees every account's people",
+                                      target_type="user_profile")
+            raise ThinklioError("forbidden", "You can't do that: only a platform administrator sees every account's "
+                                             "people.")
+        u, m = t.user_profile, t.membership
+        where = [u.c.id != TOMBSTONE]
+        if query:
+            where.append(func.lower(u.c.display_name).contains(query.lower(), autoescape=True))
+        accounts = select(func.count()).where(m.c.user_id == u.c.id).scalar_subquery()
+        rows = await self._db.all(select(u, accounts.label("accounts")).where(*where)
+                                  .order_by(u.c.display_name, u.c.id).limit(limit).offset(offset))
+        total = await self._db.one(select(func.count()).select_from(u).where(*where))
+        users = [(record(UserRecord, row), int(row.accounts)) for row in rows]
+        return users, int(total[0]) if total else 0
 
     async def show(self, actor: Actor, ref: str) -> UserDetail:
         await self._require_admin(actor, "user.show")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.commands.people import CHAT_LIMIT
 from bot.store import tables as t
 from server.app import App
-from tests.bot.test_user_delete import ALICE, NAMES, boot, count, say, user_id_of
+from tests.bot.test_user_delete import ALICE, NAMES, boot, count, refused, say, user_id_of
 from tests.helpers import post
 
 
@@ -37,6 +37,16 @@ async def test_users_are_paged_to_fit_a_chat_message(tmp_path: Path) -> None:
         assert "Page 1 of 1 (1 in all)" in query and "Person 07" in query
         denied = await say(app, "/users", "p01")
         assert denied.error_code == "forbidden"
+
+        # a platform admin sees everyone of every account, with how many accounts each is in
+        await say(app, "hi", "p03", channel="other-api")
+        everyone = (await say(app, "/users all person 03 x", "boss")).reply or ""
+        assert "- 2 accounts" in everyone and "Page 1 of 1 (1 in all)" in everyone
+        assert "Page 1 of 3 (61 in all)" in ((await say(app, "/users all", "boss")).reply or "")
+        await say(app, f"/grant {await user_id_of(app, 'p04')} admin", "boss")
+        assert (await say(app, "/users all", "p04")).error_code == "forbidden"  # an account admin: their own only
+        assert [r.detail["reason"] for r in await refused(app, "user.list")] == [
+            "only a platform administrator sees every account's people"]
     finally:
         await app.stop()
 
