@@ -3,7 +3,7 @@ Same checks, same audit and same changes as the chat commands; errors in the sec
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -155,6 +155,8 @@ class AdminApi:
         return web.json_response({"slug": agent.slug, "status": status, "cancelled_jobs": cancelled})
 
     async def audit(self, request: web.Request) -> web.Response:
+        """?since=ISO&who=&actor=USER&action=PREFIX&page=: `actor` is an audit actor (user:…, apikey:…) or a user
+        named as anywhere else (usr_…, telegram:12345, http:42, @name)."""
         actor = await self._actor(request)
         page = _int(request, "page", 1)
         since = None
@@ -163,9 +165,15 @@ class AdminApi:
                 since = datetime.fromisoformat(request.query["since"])
             except ValueError:
                 raise ThinklioError("bad_request", "since must be an ISO 8601 date or time") from None
-        events = await self._s.governance.audit.events(actor.account_id, since=since, who=request.query.get("who"),
-                                                       limit=PAGE, offset=(page - 1) * PAGE)
-        return web.json_response({"page": page, "events": [
+            since = since if since.tzinfo else since.replace(tzinfo=UTC)
+        who = request.query.get("actor")
+        if who and not who.startswith(("user:", "apikey:")):
+            who = f"user:{(await self._s.governance.people.user(who, actor.account_id)).id}"
+        audit, filters = self._s.governance.audit, {"since": since, "who": request.query.get("who"), "actor": who,
+                                                    "action": request.query.get("action")}
+        events = await audit.events(actor.account_id, **filters, limit=PAGE, offset=(page - 1) * PAGE)
+        total = await audit.count(actor.account_id, **filters)
+        return web.json_response({"page": page, "pages": max(1, -(-total // PAGE)), "total": total, "events": [
             {"id": e.id, "at": e.created_at.isoformat(), "actor": e.actor, "action": e.action,
              "target_type": e.target_type, "target_id": e.target_id, "outcome": e.outcome, "detail": e.detail}
             for e in events]})

@@ -138,3 +138,22 @@ async def test_users_over_http(app: App, client: TestClient, auth: dict[str, str
     assert gone.status == 404 and (await gone.json())["error"]["code"] == "not_found"
     trail = await app.services.db.all(select(t.audit_event.c.actor).where(t.audit_event.c.action == "user.delete"))
     assert len(trail) == 2 and all(event.actor.startswith("apikey:") for event in trail)  # started, done
+
+
+async def test_audit_over_http_filters(app: App, client: TestClient, auth: dict[str, str]) -> None:
+    account = await app.services.directory.account_by_slug("default")
+    assert account is not None
+    _, admin_key = await app.services.api_keys.create(account.id, "admin", ("admin",), actor="tests")
+    admin = {"Authorization": f"Bearer {admin_key}"}
+    await post(client, auth, "hello", user="gina")
+    await client.put("/v1/admin/users/http:gina/role", json={"role": "readonly"}, headers=admin)
+    status, _ = await post(client, auth, "/pause", user="gina")  # refused, audited with gina as the actor
+    assert status == 200
+    everything = await (await client.get("/v1/admin/audit?since=2020-01-01", headers=admin)).json()
+    assert everything["total"] == 4 and everything["pages"] == 1  # two keys created, a grant, a refusal
+    by_gina = await (await client.get("/v1/admin/audit?actor=http:gina", headers=admin)).json()
+    assert [e["action"] for e in by_gina["events"]] == ["command.pause"]
+    by_type = await (await client.get("/v1/admin/audit?action=role.", headers=admin)).json()
+    assert [e["action"] for e in by_type["events"]] == ["role.grant"]
+    nobody = await client.get("/v1/admin/audit?actor=http:nobody", headers=admin)
+    assert nobody.status == 404 and (await nobody.json())["error"]["code"] == "not_found"
