@@ -45,7 +45,7 @@ class Audit:
     async def refused(self, actor: Actor, action: str, reason: str, *, target_type: str | None = None,
                       target_id: str | None = None) -> None:
         await self._db.write([Insert(t.audit_event, {
-            "id": new_id("aud"), "account_id": actor.account_id, "actor": actor.label, "action": action,
+            "id": new_id("aud"), "account_id": actor.account_id or None, "actor": actor.label, "action": action,
             "target_type": target_type, "target_id": target_id,
             "detail": {"outcome": "refused", "reason": reason, "channel": actor.channel},
             "created_at": self._clock.now(),

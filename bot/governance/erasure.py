@@ -164,7 +164,7 @@ class Erasure:
         preview = await self.inspect(actor, ref)
         if preview is not None:
             await self._db.write([Insert(t.user_deletion, {
-                "id": new_id("del"), "user_id": preview.user_id, "account_id": actor.account_id,
+                "id": new_id("del"), "user_id": preview.user_id, "account_id": actor.account_id or None,
                 "actor": actor.label, "state": "proposed", "steps": [], "created_at": self._clock.now()})])
         return preview
 
@@ -183,9 +183,9 @@ class Erasure:
         else:
             deletion_id = new_id("del")
             await self._db.write([Insert(t.user_deletion, {
-                "id": deletion_id, "user_id": user.id, "account_id": actor.account_id, "actor": actor.label,
+                "id": deletion_id, "user_id": user.id, "account_id": actor.account_id or None, "actor": actor.label,
                 "state": "running", "steps": [], "created_at": self._clock.now()})])
-        return await self._run(deletion_id, user.id, [], actor.label, actor.account_id, channel=actor.channel)
+        return await self._run(deletion_id, user.id, [], actor.label, actor.account_id or None, channel=actor.channel)
 
     async def resume(self) -> int:
         """Finish every deletion a crash interrupted (called at start-up, after the extensions started)."""

@@ -290,3 +290,25 @@ async def test_deletion_on_postgres(tmp_path: Path, database_url: str) -> None:
         await assert_nothing_left(app, alice)
     finally:
         await app.stop()
+
+
+def test_deletion_from_the_shell(tmp_path: Path) -> None:
+    import re
+    import sqlite3
+
+    from tests.test_cli import run_cli
+
+    chat = run_cli(tmp_path, "chat", stdin="remember that my locker code is 4411\n/whoami\n", timeout=180)
+    found = re.search(r"\(user (usr_\w+)\)", chat.stdout)
+    assert found is not None, chat.stderr
+    user = found.group(1)
+    dry = run_cli(tmp_path, "user", "delete", user, timeout=180)
+    assert dry.returncode == 1 and "1 facts" in dry.stdout and "Nothing done" in dry.stdout, dry.stderr
+    done = run_cli(tmp_path, "user", "delete", user, "--confirm", timeout=180)
+    assert done.returncode == 0 and "is deleted" in done.stdout, done.stderr
+    with sqlite3.connect(tmp_path / "thinklio.db") as db:
+        assert db.execute("select count(*) from user_profile where id = ?", (user,)).fetchone() == (0,)
+        assert db.execute("select count(*) from knowledge_fact").fetchone() == (0,)
+        assert db.execute("select actor from audit_event where action = 'user.delete'").fetchall() == [("cli",)] * 2
+    again = run_cli(tmp_path, "user", "delete", user, timeout=180)
+    assert again.returncode == 0 and "deleted already" in again.stdout
