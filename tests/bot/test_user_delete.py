@@ -22,11 +22,11 @@ from server.app import App
 from tests.fakes import postgres
 from tests.knowledge.test_knowledge_helpers import knowledge_of, started
 
-ALICE = "alice-7731"  # her HTTP caller id
+ALICE = "alice-qzk"  # her HTTP caller id
 NAMES = {ALICE: "Alice Quinlan", "bob": "Bob", "boss": "Boss", "carol": "Carol", "dave": "Dave",
          "stranger": "Stranger"}
-# Everything of Alice's that must not survive, in any column of any table.
-SECRETS = ("Alice Quinlan", "Quinlan", "7731", "4411", "Zhivago", "oat milk", "ZEBRA-9", "blood type",
+# Everything of Alice's that must not survive, in any column of any table (no hex: ids are hex).
+SECRETS = ("Alice Quinlan", "Quinlan", "qzk", "kiwi-plum", "Zhivago", "oat milk", "ZEBRA-9", "blood type",
            "medical-notes")
 
 
@@ -59,7 +59,7 @@ async def populate(app: App) -> str:
     await say(app, "hello")
     alice = await user_id_of(app, ALICE)
     assert (await say(app, f"/grant {alice} admin", "boss")).error_code is None
-    assert (await say(app, "remember that my locker code is 4411")).error_code is None
+    assert (await say(app, "remember that my locker code is kiwi-plum")).error_code is None
     assert (await say(app, "remind me to call Dr Zhivago tomorrow at 9am")).error_code is None
     assert (await say(app, "add oat milk to my shopping list")).error_code is None
     created = await say(app, "/apikey create ci-robot")

@@ -61,10 +61,10 @@ async def test_user_show_tells_an_admin_what_there_is(tmp_path: Path) -> None:
         alice, dave = await user_id_of(app, ALICE), await user_id_of(app, "dave")
         await say(app, f"/grant {dave} admin", "boss")
 
-        shown = (await say(app, "/user show http:alice-7731", "dave")).reply or ""
+        shown = (await say(app, "/user show http:alice-qzk", "dave")).reply or ""
         assert f"Alice Quinlan ({alice}): active." in shown
         assert "Memberships: default: member; and 1 other account(s)." in shown  # an account admin sees their own
-        assert "Identities: http:alice-7731." in shown
+        assert "Identities: http:alice-qzk." in shown
         assert "Stored: 3 messages" in shown and "1 list items" in shown and "0 jobs" in shown
         assert re.search(r"Last seen: \d{4}-\d\d-\d\d \d\d:\d\d UTC", shown)
         everywhere = (await say(app, f"/user show {alice}", "boss")).reply or ""
@@ -89,7 +89,7 @@ async def test_audit_filters_and_pages(tmp_path: Path) -> None:
         assert "Page 1 of 2 (25 in all); /audit 2 for more." in first and len(first) <= CHAT_LIMIT
         second = (await say(app, "/audit 2", "boss")).reply or ""
         assert "Page 2 of 2 (25 in all)." in second and len(second.splitlines()) == 6
-        by_person = (await say(app, "/audit 1h http:alice-7731", "boss")).reply or ""
+        by_person = (await say(app, "/audit 1h http:alice-qzk", "boss")).reply or ""
         assert "command.pause" in by_person and "role.grant" not in by_person and "(1 in all)" in by_person
         by_type = (await say(app, "/audit role. 2", "boss")).reply or ""
         assert "Page 2 of 2 (24 in all)" in by_type and "command." not in by_type
