@@ -184,6 +184,37 @@ def _knowledge(args: argparse.Namespace, settings: Settings) -> int:
     return _run(_with_store(settings, work))
 
 
+def _user(args: argparse.Namespace, settings: Settings) -> int:
+    """`user delete USER [--confirm]`: the GDPR deletion of the chat command, by the shell (a platform admin)."""
+    from bot.errors import ThinklioError
+    from bot.governance import Actor
+    from server.app import App
+
+    async def work() -> int:
+        app = App(settings)
+        await app.open_store()
+        try:
+            erasure = app.services.governance.erasure
+            cli = Actor("cli", "", None, is_platform_admin=True, channel="cli")
+            if not args.confirm:
+                preview = await erasure.inspect(cli, args.user)
+                print(f"User {args.user} is deleted already." if preview is None else
+                      f"{preview.describe()}\nNothing done: add --confirm to delete.")
+                return 0 if preview is None else 1
+            print((await erasure.confirm(cli, args.user, proposed=False)).describe())
+            return 0
+        except ThinklioError as error:
+            print(f"{error.code}: {error.message}", file=sys.stderr)
+            return 2
+        finally:
+            for step in reversed(app.kit.on_stop):  # the knowledge index the deletion opened
+                with contextlib.suppress(Exception):
+                    await step()
+            await app.close_store()
+
+    return _run(work())
+
+
 def _migrate(settings: Settings) -> int:
     from bot.store.migrate import upgrade
     from server.settings import migration_folders
@@ -244,6 +275,12 @@ def parser() -> argparse.ArgumentParser:
     new_account.add_argument("slug")
     new_account.add_argument("--name")
     acc.add_parser("list")
+    user = sub.add_parser("user", help="delete a user for good (GDPR)")
+    us = user.add_subparsers(dest="user_command", required=True)
+    delete = us.add_parser("delete", help="what would be deleted; with --confirm, delete it (also finishes one a "
+                                          "crash cut short)")
+    delete.add_argument("user", help="usr_…, or CHANNEL:ID (telegram:12345)")
+    delete.add_argument("--confirm", action="store_true")
     platform = sub.add_parser("platform", help="platform kill switch and maintenance")
     platform.add_argument("platform_command", choices=["status", "pause", "resume", "maintenance"])
     return p
@@ -273,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         return _apikey(args, settings)
     if args.command == "account":
         return _account(args, settings)
+    if args.command == "user":
+        return _user(args, settings)
     return _platform(args, settings)
 
 

@@ -3,7 +3,7 @@ Same checks, same audit and same changes as the chat commands; errors in the sec
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -36,6 +36,7 @@ def install_admin_routes(app: web.Application, services: Services) -> None:
     app.router.add_get("/v1/admin/account", api.account)
     app.router.add_get("/v1/admin/users", api.users)
     app.router.add_get("/v1/admin/users/{user}", api.user)
+    app.router.add_delete("/v1/admin/users/{user}", api.delete_user)
     app.router.add_put("/v1/admin/users/{user}/role", api.grant)
     app.router.add_delete("/v1/admin/users/{user}/role", api.revoke)
     app.router.add_post("/v1/admin/users/{user}/suspend", api.suspend)
@@ -92,16 +93,38 @@ class AdminApi:
     async def users(self, request: web.Request) -> web.Response:
         actor = await self._actor(request)
         page = _int(request, "page", 1)
-        members, total = await self._s.governance.people.members(
-            actor.account_id, query=request.query.get("query", ""), limit=PAGE, offset=(page - 1) * PAGE)
-        return web.json_response({"users": [_member(m) for m in members], "page": page, "total": total})
+        members, total = await self._s.governance.users.listing(
+            actor, query=request.query.get("query", ""), limit=PAGE, offset=(page - 1) * PAGE)
+        return web.json_response({"users": [_member(m) for m in members], "page": page,
+                                  "pages": max(1, -(-total // PAGE)), "total": total})
 
     async def user(self, request: web.Request) -> web.Response:
         actor = await self._actor(request)
-        member = await self._target(request, actor)
-        identities = await self._s.directory.identities(member.user.id)
-        return web.json_response({**_member(member),
-                                  "identities": [f"{kind}:{external}" for kind, external in identities]})
+        detail = await self._s.governance.users.show(actor, request.match_info["user"])
+        return web.json_response({
+            "id": detail.user.id, "name": detail.user.display_name, "user_status": detail.user.status,
+            "identities": detail.identities, "counts": detail.counts,
+            "memberships": [{"account": m.account_slug, "role": m.role, "status": m.status}
+                            for m in detail.memberships],
+            "last_seen": detail.last_seen.isoformat() if detail.last_seen else None,
+            "timezone": detail.user.timezone, "locale": detail.user.locale})
+
+    async def delete_user(self, request: web.Request) -> web.Response:
+        """GDPR deletion. Without `?confirm=true` nothing happens: the answer (400) says what would be deleted."""
+        actor = await self._actor(request)
+        ref = request.match_info["user"]
+        erasure = self._s.governance.erasure
+        confirm = request.query.get("confirm", "")
+        if confirm not in ("", "true"):
+            raise ThinklioError("bad_request", "confirm must be 'true'")
+        if confirm != "true":
+            preview = await erasure.inspect(actor, ref)
+            if preview is not None:
+                raise ThinklioError("bad_request", f"{preview.describe()} Repeat with ?confirm=true to delete.",
+                                    details={"user": preview.user_id, "counts": preview.counts})
+        outcome = await erasure.confirm(actor, ref, proposed=False)
+        return web.json_response({"id": outcome.user_id, "deleted": True, "already": outcome.already,
+                                  "steps": outcome.steps})
 
     async def grant(self, request: web.Request) -> web.Response:
         actor = await self._actor(request)
@@ -131,6 +154,8 @@ class AdminApi:
         return web.json_response({"message": message, **_member(await self._target(request, actor))})
 
     async def audit(self, request: web.Request) -> web.Response:
+        """?since=ISO&who=&actor=USER&action=PREFIX&page=: `actor` is an audit actor (user:…, apikey:…) or a user
+        named as anywhere else (usr_…, telegram:12345, http:42, @name)."""
         actor = await self._actor(request)
         page = _int(request, "page", 1)
         since = None
@@ -139,9 +164,15 @@ class AdminApi:
                 since = datetime.fromisoformat(request.query["since"])
             except ValueError:
                 raise ThinklioError("bad_request", "since must be an ISO 8601 date or time") from None
-        events = await self._s.governance.audit.events(actor.account_id, since=since, who=request.query.get("who"),
-                                                       limit=PAGE, offset=(page - 1) * PAGE)
-        return web.json_response({"page": page, "events": [
+            since = since if since.tzinfo else since.replace(tzinfo=UTC)
+        who = request.query.get("actor")
+        if who and not who.startswith(("user:", "apikey:")):
+            who = f"user:{(await self._s.governance.people.user(who, actor.account_id)).id}"
+        audit, filters = self._s.governance.audit, {"since": since, "who": request.query.get("who"), "actor": who,
+                                                    "action": request.query.get("action")}
+        events = await audit.events(actor.account_id, **filters, limit=PAGE, offset=(page - 1) * PAGE)
+        total = await audit.count(actor.account_id, **filters)
+        return web.json_response({"page": page, "pages": max(1, -(-total // PAGE)), "total": total, "events": [
             {"id": e.id, "at": e.created_at.isoformat(), "actor": e.actor, "action": e.action,
              "target_type": e.target_type, "target_id": e.target_id, "outcome": e.outcome, "detail": e.detail}
             for e in events]})

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from agents.extensions import Kit
+from jobs import tables as jt
 from jobs.admin import JobAdmin, install_job_routes
 from jobs.callbacks import Callbacks
 from jobs.commands import build_commands
@@ -60,6 +61,8 @@ class JobsExtension:
         install_job_routes(kit.web, s, admin)
         kit.web.router.add_post("/v1/callbacks/{call_id}", callbacks.http)
         s.governance.pending.register(store.cancel_pending, store.count_active)
+        for table in (jt.job, jt.task, jt.task_list):  # a deleted user's jobs, reminders and lists go with them
+            s.governance.erasure.declare(table)
         kit.on_ready.append(service.start)
         kit.on_stop.append(service.stop)
         kit.skills.extend(SKILLS)

@@ -224,10 +224,20 @@ class DocumentStore:
 
         await self._db.run(work)
 
-    async def mark_user_for_purge(self, user_id: str) -> None:
-        def work(conn: Connection) -> None:
+    async def mark_user_for_purge(self, user_id: str) -> list[Partition]:
+        def work(conn: Connection) -> list[Partition]:
+            rows = conn.execute(select(D.c.account_id).where(D.c.scope == "user", D.c.scope_id == user_id)
+                                .distinct()).all()
             conn.execute(update(C).where(C.c.scope == "user", C.c.scope_id == user_id).values(index_state="purge"))
             conn.execute(update(D).where(D.c.scope == "user", D.c.scope_id == user_id).values(archived=1))
+            return [Partition(row.account_id, "user", user_id) for row in rows]
+
+        return await self._db.run(work)
+
+    async def remove_empty_of_user(self, user_id: str) -> None:
+        def work(conn: Connection) -> None:
+            empty = ~select(C.c.id).where(C.c.document_id == D.c.id).exists()
+            conn.execute(D.delete().where(D.c.scope == "user", D.c.scope_id == user_id, empty))
 
         await self._db.run(work)
 

@@ -100,6 +100,7 @@ class KnowledgeExtension:
                                 min_confidence=settings.knowledge_extract_min_confidence)
         kit.after_turn.append(extractor(knowledge, proposer))
         kit.on_start.append(knowledge.start)
+        s.governance.erasure.register("knowledge", knowledge.delete_user, knowledge.user_counts)
         kit.on_stop.append(knowledge.stop)
         kit.skills.extend([
             ("remember", "'remember that my wifi password is …', 'call me Sam'"),

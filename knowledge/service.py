@@ -216,8 +216,16 @@ class Knowledge:
     async def delete_user(self, user_id: str) -> int:
         """Hard-delete a user's user-scoped facts, documents and their vectors, in every account."""
         partitions = await self.facts.mark_user_for_purge(user_id)
-        await self.documents.mark_user_for_purge(user_id)
+        partitions += await self.documents.mark_user_for_purge(user_id)
         settled = await self.sync()
-        for partition in partitions:  # the whole partition is theirs: drop it, strays included
+        for partition in set(partitions):  # the whole partition is theirs: drop it, strays included
             await self.index.drop(partition)
+        await self.documents.remove_empty_of_user(user_id)  # a document without chunks has no chunk to take it
         return settled
+
+    async def user_counts(self, user_id: str) -> dict[str, int]:
+        """The user's own facts and documents (what `delete_user` removes)."""
+        rows = await self.db.fetch_rows(
+            "SELECT (SELECT count(*) FROM knowledge_fact WHERE scope = 'user' AND scope_id = :u), "
+            "(SELECT count(*) FROM knowledge_document WHERE scope = 'user' AND scope_id = :u)", {"u": user_id})
+        return {"facts": int(rows[0][0]), "documents": int(rows[0][1])}

@@ -169,6 +169,7 @@ class App:
         s.platform.on_status_change(self._status_changed)
         for step in self.kit.on_start:
             await step()
+        await s.governance.erasure.resume()  # a user deletion a crash cut short (extensions are started now)
         for adapter in s.channels:
             await adapter.start()
         await s.pipeline.recover(statuses=self._recoverable(s.platform.status))

@@ -16,6 +16,7 @@ from bot.governance.actor import Actor
 from bot.governance.agents import AgentAdmin
 from bot.governance.audit import Audit
 from bot.governance.controls import Controls
+from bot.governance.erasure import Erasure
 from bot.governance.flags import FlagSwitch
 from bot.governance.keys import Keys
 from bot.governance.members import Members
@@ -25,6 +26,7 @@ from bot.governance.people import People
 from bot.governance.roles import ROLES, Roles
 from bot.governance.settings import AccountSettingsAdmin
 from bot.governance.teams import Teams
+from bot.governance.users import Users
 from bot.platform import PlatformState
 from bot.store.database import Database
 from config.catalogue import CATALOGUE
@@ -45,11 +47,14 @@ class Governance:
     settings: AccountSettingsAdmin
     money: Money  # usage, spend and budgets
     flags: FlagSwitch
+    erasure: Erasure  # GDPR deletion of a user; extensions declare their user data on it
+    users: Users
 
     @classmethod
     def build(cls, db: Database, clock: Clock, directory: Directory, platform: PlatformState,
               api_keys: ApiKeys, *, budgets: Budgets, flags: Flags) -> Governance:
         audit, pending, people = Audit(db, clock), PendingWork(), People(db, directory)
+        erasure = Erasure(db, clock, directory, platform, audit, pending, people)
         return cls(audit, people, Roles(db, platform, audit), Members(platform, audit),
                    Accounts(db, clock, directory, platform, audit), pending,
                    Controls(platform, directory, pending, audit), Keys(api_keys, audit),
@@ -58,7 +63,8 @@ class Governance:
                    teams=Teams(db, clock, directory, platform, people, pending, audit),
                    settings=AccountSettingsAdmin(directory, platform, audit),
                    money=Money(db, clock, directory, platform, audit, people, budgets),
-                   flags=FlagSwitch(flags, audit))
+                   flags=FlagSwitch(flags, audit),
+                   erasure=erasure, users=Users(db, directory, people, erasure, audit))
 
 
 __all__ = ["ROLES", "Actor", "Governance", "WorkScope"]

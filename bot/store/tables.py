@@ -354,3 +354,19 @@ feature_flag = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("updated_by", String(255), nullable=False),
 )
+
+# A user's deletion (GDPR, bot/governance/erasure.py), kept as it goes: proposed by `/user delete ID`, running
+# once confirmed, done at the end. `steps` lists the steps finished, so a crash mid-way resumes where it stopped
+# (at start-up). It holds the user's opaque id only (no FK: the profile goes), never their name or identities.
+user_deletion = Table(
+    "user_deletion",
+    metadata,
+    id_column(),
+    Column("user_id", String(40), nullable=False, index=True),
+    Column("account_id", String(40), nullable=True),  # the account the deletion was asked from
+    Column("actor", String(255), nullable=False),
+    Column("state", String(16), nullable=False),  # proposed | running | done
+    Column("steps", JSON, nullable=False, default=list),
+    created_column(),
+    Column("finished_at", UTCDateTime(), nullable=True),
+)

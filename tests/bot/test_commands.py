@@ -288,7 +288,7 @@ async def test_user_suspend_and_resume(client: TestClient, auth: dict[str, str],
 @pytest.mark.parametrize("args", ["", "suspend", "ban usr_x", "usr_x"])
 async def test_user_bad_usage(client: TestClient, auth: dict[str, str], app: App, args: str) -> None:
     reply = answered(await say(client, auth, f"/user {args}", user=BOSS), "/user", "bad_request")
-    assert reply == "Usage: /user show|suspend|resume USER [everywhere]"
+    assert reply == "Usage: /user show|suspend|resume|delete USER [everywhere|confirm]"
     assert await audit(app) == []
 
 
