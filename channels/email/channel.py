@@ -29,7 +29,7 @@ from bot.outbox import Blocklist, Delivery, Outbox, Queued
 from bot.services import Services
 from channels.base import BaseChannel
 from channels.email.attachments import FileStore
-from channels.email.compose import compose_reply
+from channels.email.compose import compose_message, compose_reply, reply_recipients
 from channels.email.mail import Address, InboundMail
 from channels.email.outbound import FolderSender, PostmarkSender, RelaySender, recipients
 from channels.email.outbound import Sender as MailSender
@@ -242,21 +242,30 @@ class EmailChannel(BaseChannel):
             text = "\n\n".join([text.rstrip(), *meta["notes"]])
         row_id = message.message_id or (await self.threads.reply_row(message.interaction_id)
                                         if message.interaction_id else None)
-        mail = await self._compose(message.channel, meta, text, row_id)
+        mail = await self._compose(message.channel, meta, text, row_id, answer=own)
         await self.threads.remember_sent(row_id, str(mail["Message-ID"]))
         await self._send_or_queue(message.conversation_key, mail, interaction_id=message.interaction_id)
 
-    async def _compose(self, slug: str, meta: dict[str, Any], text: str, row_id: str | None) -> EmailMessage:
+    async def _compose(self, slug: str, meta: dict[str, Any], text: str, row_id: str | None, *,
+                       answer: bool = True) -> EmailMessage:
+        """The answer to the stored mail `meta` (`answer`), or a message we start in its thread (a reminder)."""
         original = original_of(meta["mail"])
         reply_from = str(meta["mail"].get("reply_from") or self._settings.email_address)
         name = None
         channel = await self._s.directory.channel(slug)
         if channel is not None:
             name = (await self._s.directory.agent(channel.agent_id)).name
-        domain = reply_from.rpartition("@")[2] or "localhost"
-        message_id = f"<{row_id or new_id('msg')}@{domain}>"
-        return compose_reply(original=original, from_address=Address(reply_from, name), text=text,
-                             message_id=message_id)
+        sender = Address(reply_from, name)
+        message_id = f"{row_id or new_id('msg')}@{sender.domain or 'localhost'}"
+        own = self.router.addresses
+        if answer:
+            return compose_reply(original=original, from_address=sender, text=text, message_id=message_id,
+                                 own_addresses=own)
+        to = reply_recipients(original, own_addresses=[*own, reply_from])
+        parent = original.spelled_message_id or original.message_id
+        return compose_message(from_address=sender, to=to.to, cc=to.cc, subject=original.subject, text=text,
+                               references=[*(original.spelled_references or original.references), parent],
+                               message_id=message_id)
 
     async def _notice(self, destination: Destination, mail: InboundMail, key: str, notes: list[str]) -> None:
         """A mail with nothing to answer but files that could not be read: the sender is told, once."""

@@ -25,7 +25,8 @@ from aiohttp import web
 
 from bot.errors import ThinklioError
 from bot.messages import too_large
-from channels.email.parse import MailError, parse_postmark
+from channels.email.mail import MailError
+from channels.email.parse import parse_postmark
 
 if TYPE_CHECKING:
     from channels.email.channel import EmailChannel
@@ -112,6 +113,9 @@ class PostmarkWebhook:
             else:
                 mail = parse_postmark(payload, received_at=now)
         except MailError as exc:
+            if exc.reason == "postmark_event":
+                log.info("email_postmark_event_ignored", kind=kind, message_id=payload.get("MessageID"))
+                return web.json_response({"status": "ignored"})
             log.warning("email_unreadable", via="postmark", error=str(exc), message_id=payload.get("MessageID"))
             raise ThinklioError("bad_request", f"the payload is not a readable mail: {exc}") from None
         del body, payload  # the attachments' bytes now live in `mail` only

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from channels.email.parse import MailError, parse_rfc5322
+from channels.email.mail import MailError
+from channels.email.parse import parse_rfc5322
 
 if TYPE_CHECKING:
     from channels.email.channel import EmailChannel
@@ -49,11 +51,10 @@ class Handler:
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
         now = self._channel.now()
+        parse = partial(parse_rfc5322, raw, received_at=now, recipient=envelope.rcpt_tos[0] if envelope.rcpt_tos
+                        else None, envelope_from=envelope.mail_from)
         try:
-            if len(raw) > THREAD_ABOVE:
-                mail = await asyncio.to_thread(parse_rfc5322, raw, received_at=now)
-            else:
-                mail = parse_rfc5322(raw, received_at=now)
+            mail = await asyncio.to_thread(parse) if len(raw) > THREAD_ABOVE else parse()
         except MailError as exc:
             log.warning("email_unreadable", via="smtp", error=str(exc), peer=_peer(session))
             return f"554 5.6.0 The message could not be read: {exc}"[:500]

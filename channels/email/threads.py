@@ -17,7 +17,6 @@ What a reply needs (the ids, subject, participants, the address written to) is k
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,16 +26,17 @@ from sqlalchemy import select, update
 from bot.records import ConversationRecord, record
 from bot.store import tables as t
 from bot.store.database import Database
+from channels.email.compose import subject_base
+from channels.email.headers import normalise_id
 from channels.email.mail import Address, InboundMail
 from channels.email.routing import TYPE
 
 MAX_REFERENCES = 20  # kept per message: enough to thread, small enough to store with every mail
-_PREFIX = re.compile(r"^\s*((re|fwd?|aw|sv|vs|antw|tr)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 
 
 def external_id_of(message_id: str) -> str:
     """The stored form of a Message-ID: as is, or hashed when longer than the column."""
-    message_id = message_id.strip().strip("<>")
+    message_id = normalise_id(message_id)
     if len(message_id) <= 255:
         return message_id
     return "sha256:" + hashlib.sha256(message_id.encode()).hexdigest()
@@ -52,8 +52,8 @@ def thread_key(message_id: str) -> str:
 
 
 def clean_subject(subject: str) -> str:
-    """The subject without its Re:/Fwd: prefixes."""
-    return _PREFIX.sub("", subject or "").strip()
+    """The subject without its Re:/Fwd: prefixes: the conversation's title."""
+    return subject_base(subject)[0]
 
 
 def message_text(mail: InboundMail, *, first: bool) -> str:
@@ -61,7 +61,7 @@ def message_text(mail: InboundMail, *, first: bool) -> str:
     question itself). A slash command on the body's first line stays first, so it is a command."""
     body = mail.text.strip()
     subject = clean_subject(mail.subject)
-    if not first or not subject or body.startswith("/") or body.lower().startswith(subject.lower()):
+    if not first or not subject or mail.command_line is not None or body.lower().startswith(subject.lower()):
         return body
     return f"{subject}\n\n{body}" if body else subject
 
@@ -81,7 +81,10 @@ def mail_metadata(mail: InboundMail, *, reply_from: str) -> dict[str, Any]:
         "to": [_pair(a) for a in mail.to], "cc": [_pair(a) for a in mail.cc],
         "in_reply_to": list(mail.in_reply_to[:MAX_REFERENCES]),
         "references": list(mail.references[-MAX_REFERENCES:]), "date": mail.date.isoformat(),
-        "reply_from": reply_from, "headers": {k: v[:500] for k, v in mail.headers.items()},
+        "reply_from": reply_from, "reply_to": [_pair(a) for a in mail.reply_to],
+        "spelled_message_id": mail.spelled_message_id,
+        "spelled_references": list(mail.spelled_references[-MAX_REFERENCES:]),
+        "headers": {k: v[:500] for k, v in mail.headers.items()},
     }
 
 
@@ -93,6 +96,9 @@ def original_of(meta: dict[str, Any]) -> InboundMail:
         subject=str(meta.get("subject") or ""), text="", date=datetime.fromisoformat(meta["date"]),
         in_reply_to=tuple(meta.get("in_reply_to") or ()), references=tuple(meta.get("references") or ()),
         recipient=meta.get("reply_from"), headers=dict(meta.get("headers") or {}),
+        reply_to=tuple(_address(a) for a in meta.get("reply_to") or ()),
+        spelled_message_id=meta.get("spelled_message_id"),
+        spelled_references=tuple(meta.get("spelled_references") or ()),
     )
 
 
