@@ -34,8 +34,10 @@ from channels.email.mail import Address, InboundMail
 from channels.email.outbound import FolderSender, PostmarkSender, RelaySender, recipients
 from channels.email.outbound import Sender as MailSender
 from channels.email.policy import SenderPolicy
+from channels.email.postmark import PATH, PostmarkWebhook
 from channels.email.routing import TYPE, Destination, Router
 from channels.email.settings import EmailSettings
+from channels.email.smtp import SmtpListener
 from channels.email.threads import Threads, external_id_of, mail_metadata, message_text, original_of
 
 log = structlog.get_logger("thinklio.email")
@@ -75,15 +77,11 @@ class EmailChannel(BaseChannel):
         self.outbox = Outbox(services.db, services.clock, TYPE, send=self._send_queued,
                              recipient=lambda item: str(item.options.get("to") or ""), blocklist=self.blocklist,
                              retry_seconds=s.email_retry_seconds)
-        self.smtp: Any = None
+        self.smtp: SmtpListener | None = None
         if (listen := s.email_smtp_address) is not None:
-            from channels.email.smtp import SmtpListener
-
             self.smtp = SmtpListener(self, *listen, max_bytes=s.email_max_mail_bytes)
         self.webhook = False
         if s.postmark_webhook_user and s.postmark_webhook_password:
-            from channels.email.postmark import PATH, PostmarkWebhook
-
             web_app.router.add_post(PATH, PostmarkWebhook(self, user=s.postmark_webhook_user,
                                                           password=s.postmark_webhook_password,
                                                           limit=s.email_max_mail_bytes).handle)

@@ -18,7 +18,7 @@ import base64
 import binascii
 import hmac
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -27,9 +27,7 @@ from bot.errors import ThinklioError
 from bot.messages import too_large
 from channels.email.mail import MailError
 from channels.email.parse import parse_postmark
-
-if TYPE_CHECKING:
-    from channels.email.channel import EmailChannel
+from channels.email.receiver import Receiver
 
 log = structlog.get_logger("thinklio.email")
 
@@ -63,7 +61,7 @@ def kind_of(payload: dict[str, Any]) -> str:
 
 
 class PostmarkWebhook:
-    def __init__(self, channel: EmailChannel, *, user: str, password: str, limit: int) -> None:
+    def __init__(self, channel: Receiver, *, user: str, password: str, limit: int) -> None:
         self._channel = channel
         self._user = user.encode()
         self._password = password.encode()

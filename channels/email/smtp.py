@@ -12,16 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from channels.email.mail import MailError
 from channels.email.parse import parse_rfc5322
-
-if TYPE_CHECKING:
-    from channels.email.channel import EmailChannel
+from channels.email.receiver import Receiver
 
 log = structlog.get_logger("thinklio.email")
 
@@ -29,7 +27,7 @@ THREAD_ABOVE = 256 * 1024  # smaller mails parse faster on the loop than the hop
 
 
 class Handler:
-    def __init__(self, channel: EmailChannel) -> None:
+    def __init__(self, channel: Receiver) -> None:
         self._channel = channel
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
@@ -74,7 +72,7 @@ def _peer(session: Session) -> Any:
 
 
 class SmtpListener:
-    def __init__(self, channel: EmailChannel, host: str, port: int, *, max_bytes: int) -> None:
+    def __init__(self, channel: Receiver, host: str, port: int, *, max_bytes: int) -> None:
         self._handler = Handler(channel)
         self._host = host
         self._port = port
