@@ -49,15 +49,9 @@ def _credentials(header: str) -> tuple[bytes, bytes] | None:
     return (user, password) if colon else None
 
 
-def kind_of(payload: dict[str, Any]) -> str:
-    """inbound, bounce, or another webhook's event (delivery, open, click) posted to the wrong URL."""
-    record = str(payload.get("RecordType") or "")
-    if record == "Inbound" or (("FromFull" in payload or "From" in payload) and (
-            "TextBody" in payload or "HtmlBody" in payload or "StrippedTextReply" in payload)):
-        return "inbound"
-    if record == "Bounce" or "BouncedAt" in payload or "TypeCode" in payload:
-        return "bounce"
-    return record.lower() or "unknown"
+def is_bounce(payload: dict[str, Any]) -> bool:
+    """A bounce webhook posted to the inbound URL (the rest, delivery and open events, the parser tells)."""
+    return payload.get("RecordType") == "Bounce" or "BouncedAt" in payload
 
 
 class PostmarkWebhook:
@@ -98,12 +92,8 @@ class PostmarkWebhook:
             raise ThinklioError("bad_request", f"the body is not valid JSON: {exc}") from None
         if not isinstance(payload, dict):
             raise ThinklioError("bad_request", "the body is not a Postmark inbound payload")
-        kind = kind_of(payload)
-        if kind == "bounce":
+        if is_bounce(payload):
             return web.json_response({"status": await self._bounce(payload)})
-        if kind != "inbound":
-            log.info("email_postmark_event_ignored", kind=kind, message_id=payload.get("MessageID"))
-            return web.json_response({"status": "ignored"})
         now = self._channel.now()
         try:
             if len(body) > THREAD_ABOVE:
@@ -112,7 +102,8 @@ class PostmarkWebhook:
                 mail = parse_postmark(payload, received_at=now)
         except MailError as exc:
             if exc.reason == "postmark_event":
-                log.info("email_postmark_event_ignored", kind=kind, message_id=payload.get("MessageID"))
+                log.info("email_postmark_event_ignored", record=payload.get("RecordType"),
+                         message_id=payload.get("MessageID"))
                 return web.json_response({"status": "ignored"})
             log.warning("email_unreadable", via="postmark", error=str(exc), message_id=payload.get("MessageID"))
             raise ThinklioError("bad_request", f"the payload is not a readable mail: {exc}") from None
