@@ -14,6 +14,7 @@ import asyncio
 import email
 import email.policy
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any, ClassVar, Literal
@@ -30,6 +31,7 @@ from bot.services import Services
 from channels.base import BaseChannel
 from channels.email.attachments import FileStore
 from channels.email.compose import compose_message, compose_reply, reply_recipients
+from channels.email.headers import normalise_id
 from channels.email.mail import Address, InboundMail
 from channels.email.outbound import FolderSender, PostmarkSender, RelaySender, recipients
 from channels.email.outbound import Sender as MailSender
@@ -79,7 +81,8 @@ class EmailChannel(BaseChannel):
                              retry_seconds=s.email_retry_seconds)
         self.smtp: SmtpListener | None = None
         if (listen := s.email_smtp_address) is not None:
-            self.smtp = SmtpListener(self, *listen, max_bytes=s.email_max_mail_bytes)
+            self.smtp = SmtpListener(self, *listen, max_bytes=s.email_max_mail_bytes,
+                                     trusted=s.email_trusted_servers)
         self.webhook = False
         if s.postmark_webhook_user and s.postmark_webhook_password:
             web_app.router.add_post(PATH, PostmarkWebhook(self, user=s.postmark_webhook_user,
@@ -240,14 +243,20 @@ class EmailChannel(BaseChannel):
             text = "\n\n".join([text.rstrip(), *meta["notes"]])
         row_id = message.message_id or (await self.threads.reply_row(message.interaction_id)
                                         if message.interaction_id else None)
-        mail = await self._compose(message.channel, meta, text, row_id, answer=own)
+        mail = await self._compose(message.channel, meta, text, row_id, answer=own,
+                                   thread=await self.threads.ids(message.conversation_id))
         await self.threads.remember_sent(row_id, str(mail["Message-ID"]))
         await self._send_or_queue(message.conversation_key, mail, interaction_id=message.interaction_id)
 
     async def _compose(self, slug: str, meta: dict[str, Any], text: str, row_id: str | None, *,
-                       answer: bool = True) -> EmailMessage:
-        """The answer to the stored mail `meta` (`answer`), or a message we start in its thread (a reminder)."""
+                       answer: bool = True, thread: Sequence[str] = ()) -> EmailMessage:
+        """The answer to the stored mail `meta` (`answer`), or a message we start in its thread (a reminder).
+        `thread`: the conversation's stored ids, for References when the mail brought none of its own."""
         original = original_of(meta["mail"])
+        parent = original.spelled_message_id or original.message_id
+        earlier = [item for item in thread if item != normalise_id(parent)]
+        if not original.references and earlier:
+            original = replace(original, references=tuple(earlier), spelled_references=())
         reply_from = str(meta["mail"].get("reply_from") or self._settings.email_address)
         name = None
         channel = await self._s.directory.channel(slug)
@@ -260,10 +269,9 @@ class EmailChannel(BaseChannel):
             return compose_reply(original=original, from_address=sender, text=text, message_id=message_id,
                                  own_addresses=own)
         to = reply_recipients(original, own_addresses=[*own, reply_from])
-        parent = original.spelled_message_id or original.message_id
         return compose_message(from_address=sender, to=to.to, cc=to.cc, subject=original.subject, text=text,
                                references=[*(original.spelled_references or original.references), parent],
-                               message_id=message_id)
+                               in_reply_to=parent, message_id=message_id)
 
     async def _notice(self, destination: Destination, mail: InboundMail, key: str, notes: list[str]) -> None:
         """A mail with nothing to answer but files that could not be read: the sender is told, once."""

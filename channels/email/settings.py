@@ -58,6 +58,10 @@ class EmailSettings(Settings):
     email_sender_policy: Policy = "open"  # open: anyone; known: senders with an identity already; allowlist
     # The allowlist: addresses and domains (`example.com` also covers its subdomains).
     email_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Mail over SMTP is vouched for (SPF/DKIM, so its sender's admin powers count) only by an
+    # `Authentication-Results` header from one of these servers (your MTA's authserv-id): anyone can write
+    # such a header into a mail they send straight to the listener. Postmark's own headers are believed.
+    email_trusted_servers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     email_max_mail_bytes: int = Field(25 * 1024 * 1024, ge=64 * 1024)  # SMTP SIZE and the webhook's body limit
     email_max_attachments: int = Field(10, ge=0)  # read per mail; the rest are named in the reply
     email_max_attachment_bytes: int = Field(10 * 1024 * 1024, ge=1024)
@@ -78,7 +82,7 @@ class EmailSettings(Settings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("email_aliases", "email_allow", mode="before")
+    @field_validator("email_aliases", "email_allow", "email_trusted_servers", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split(value)

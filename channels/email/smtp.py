@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
 import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from channels.email.headers import authenticated
 from channels.email.mail import MailError
 from channels.email.parse import parse_rfc5322
 from channels.email.receiver import Receiver
@@ -27,8 +30,9 @@ THREAD_ABOVE = 256 * 1024  # smaller mails parse faster on the loop than the hop
 
 
 class Handler:
-    def __init__(self, channel: Receiver) -> None:
+    def __init__(self, channel: Receiver, trusted: Sequence[str]) -> None:
         self._channel = channel
+        self._trusted = tuple(trusted)
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:
@@ -56,6 +60,8 @@ class Handler:
         except MailError as exc:
             log.warning("email_unreadable", via="smtp", error=str(exc), peer=_peer(session))
             return f"554 5.6.0 The message could not be read: {exc}"[:500]
+        # Only a trusted server's Authentication-Results vouch for a mail that came straight to us.
+        mail = replace(mail, authenticated=bool(self._trusted) and authenticated(mail, authserv_ids=self._trusted))
         try:
             outcome = await self._channel.receive(mail, envelope.rcpt_tos)
         except Exception as exc:
@@ -72,8 +78,9 @@ def _peer(session: Session) -> Any:
 
 
 class SmtpListener:
-    def __init__(self, channel: Receiver, host: str, port: int, *, max_bytes: int) -> None:
-        self._handler = Handler(channel)
+    def __init__(self, channel: Receiver, host: str, port: int, *, max_bytes: int,
+                 trusted: Sequence[str] = ()) -> None:
+        self._handler = Handler(channel, trusted)
         self._host = host
         self._port = port
         self._max = max_bytes

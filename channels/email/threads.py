@@ -155,6 +155,14 @@ class Threads:
                 return dict(row.metadata)
         return None
 
+    async def ids(self, conversation_id: str, *, limit: int = MAX_REFERENCES) -> list[str]:
+        """The Message-IDs stored in the conversation (theirs and ours), oldest first: a thread's References."""
+        rows = await self._db.all(
+            select(t.message.c.external_id).where(t.message.c.conversation_id == conversation_id,
+                                                  t.message.c.external_id.is_not(None))
+            .order_by(t.message.c.id.desc()).limit(limit))
+        return [row.external_id for row in reversed(rows) if not row.external_id.startswith("sha256:")]
+
     async def remember_sent(self, row_id: str | None, message_id: str) -> None:
         """Store our reply's Message-ID on its message row, so a mail answering it finds the conversation."""
         if row_id is None:
