@@ -19,7 +19,6 @@ import asyncio
 import base64
 import json
 import smtplib
-import subprocess
 import sys
 import tempfile
 import time
@@ -153,7 +152,8 @@ async def memory(app: App, server: TestServer, *, via: str, port: int = 0) -> No
     """The server's heap peak over its baseline while one mail with a 5 MB attachment comes in."""
     attachment = b"All work and no play makes a 5 MB attachment.\n" * (5 * 1024 * 1024 // 47)
     n = 10_000_000
-    raw = json.dumps(payload(n, attachment=attachment)).encode() if via == "webhook" else rfc5322(n, attachment=attachment)
+    raw = (json.dumps(payload(n, attachment=attachment)).encode() if via == "webhook"
+           else rfc5322(n, attachment=attachment))
     with tempfile.NamedTemporaryFile(suffix=".mail", delete=False) as file:
         file.write(raw)
     before = await count(app, t.message)

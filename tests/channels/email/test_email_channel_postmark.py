@@ -180,6 +180,7 @@ async def test_postmark_down_then_back_loses_nothing(box: Mailbox, fake_postmark
     assert (await box.post(inbound("/whoami", message_id="down-1")))[1]["status"] == "accepted"
     await wait_for(lambda: len(fake_postmark.sent) == 1, message="the reply once Postmark is back")
     assert fake_postmark.attempts == 4
+    await wait_for(lambda: box.channel.outbox.waiting == 0, message="the outbox settled")
     rows = await box.app.services.db.all(select(t.outbox))
     assert [row.status for row in rows] == ["sent"]
 

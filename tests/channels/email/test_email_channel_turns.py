@@ -221,5 +221,6 @@ async def test_the_relay_down_then_back_loses_nothing(tmp_path: Path, aiohttp_cl
     finally:
         await relay.stop()
     assert b"In-Reply-To: <relay@example.com>" in relay.received[0]
+    await wait_for(lambda: box.channel.outbox.waiting == 0, message="the outbox settled")
     [row] = await box.app.services.db.all(select(t.outbox))
     assert row.status == "sent" and row.attempts >= 2
