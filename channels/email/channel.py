@@ -102,10 +102,15 @@ class EmailChannel(BaseChannel):
         await self.router.prepare()
         await self.blocklist.load()
         await self.outbox.load()
-        if self.smtp is not None:
-            await self.smtp.start()
-        self._spawn(self.outbox.run())
         self.state = "running"
+        if self.smtp is not None:
+            try:
+                await self.smtp.start()
+            except OSError as exc:  # the port is taken: the rest of the server (and the webhook) still runs
+                self.state = "degraded"
+                self.last_error = f"SMTP listener on {self.smtp.where}: {exc}"[:300]
+                log.error("email_smtp_listen_failed", where=self.smtp.where, error=str(exc))
+        self._spawn(self.outbox.run())
 
     async def stop(self) -> None:
         if self.smtp is not None:

@@ -67,6 +67,30 @@ async def test_a_damaged_attachment_is_reported_and_the_mail_still_answered(tmp_
     assert "You are" in body_of(reply) or "whoami" in body_of(reply).lower() or "Sam" in body_of(reply)
 
 
+async def test_a_mail_with_only_a_damaged_attachment_gets_a_notice_once(tmp_path: Path,
+                                                                          aiohttp_client: Any) -> None:
+    box = await build(tmp_path, aiohttp_client)
+    raw = mail(body="", subject="", message_id="<only@example.com>", files=[("notes.txt", "text/plain", b"x")])
+    raw = raw.replace(b"eA==", b"!!not base64!!")
+    await box.send(raw)
+    [notice] = await box.replies(1)
+    assert "notes.txt" in body_of(notice) and notice["In-Reply-To"] == "<only@example.com>"
+    await box.send(raw)  # redelivered: no second notice
+    await box.settled()
+    await wait_for(lambda: box.channel.outbox.waiting == 0, message="the outbox settled")
+    assert len(box.written()) == 1
+    assert await count(box.app, t.message) == 0
+
+
+async def test_a_taken_smtp_port_leaves_the_server_running(tmp_path: Path, aiohttp_client: Any) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        box = await build(tmp_path, aiohttp_client, email_smtp_listen=f"127.0.0.1:{taken.getsockname()[1]}")
+        health = (await (await box.client.get("/health")).json())["channels"]["email"]
+    assert health["status"] == "degraded" and "SMTP listener" in health["last_error"]
+
+
 async def test_attachment_count_and_size_limits_are_said_in_the_reply(tmp_path: Path, aiohttp_client: Any) -> None:
     box = await build(tmp_path, aiohttp_client, email_max_attachments=1, email_max_attachment_bytes=1024)
     await box.send(mail(body="/whoami", message_id="<lim@example.com>", files=[
