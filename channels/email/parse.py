@@ -103,7 +103,7 @@ def parse_rfc5322(raw: bytes, *, received_at: datetime, recipient: str | None = 
         headers=kept,
         reply_to=parse_addresses(values.get("reply-to", ())),
         return_path=return_path,
-        full_text=full_text or new_text(text="", html=html, strip=False),
+        full_text=new_text(text=full_text, html=html, strip=False),
     )
     mail = replace(mail, bounced=_bounced(message, mail))
     return replace(mail, automatic=automated_reason(mail), authenticated=authenticated(mail))
@@ -229,7 +229,7 @@ def _attachment(part: Message, media_type: str, filename: str | None) -> MailPar
     data, broken = _payload(part)
     content_id = _safe(lambda: part.get("content-id"), None)
     return MailPart(
-        name=safe_filename(decode_words(filename)) if filename else None,
+        name=safe_filename(decode_words(filename, glue=True)) if filename else None,
         media_type=media_type,
         content=b"" if broken else data,
         content_id=normalise_id(str(content_id)) or None if content_id else None,
