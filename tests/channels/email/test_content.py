@@ -66,6 +66,11 @@ def test_text_without_history_is_kept_whole(text: str) -> None:
     assert new_text(text=text) == text
 
 
+def test_interleaved_answers_lose_only_their_signature() -> None:
+    text = "> question one?\nanswer one\n> question two?\nanswer two\n\nBest regards,\nSam"
+    assert new_text(text=text) == "> question one?\nanswer one\n> question two?\nanswer two"
+
+
 def test_nothing_left_after_cutting_keeps_the_whole_text() -> None:
     assert new_text(text="> all quoted\n> nothing new") == "> all quoted\n> nothing new"
     assert new_text(text="Sent from my iPhone") == "Sent from my iPhone"

@@ -277,9 +277,14 @@ def test_bounces_are_found_with_flufl_bounce() -> None:
     assert unknown.bounced == () and unknown.automatic == "null return path"  # still never answered
 
 
-def test_a_persons_mail_is_never_scanned_as_a_bounce() -> None:
-    text = b"Hi,\r\n\r\n<gone@example.org>: host mx said: 550 5.1.1 user unknown\r\n\r\nwhat does this mean?"
-    mail = parse(simple_mail(body=text.decode()))
+@pytest.mark.parametrize("body", [
+    "Hi,\n\n<gone@example.org>: host mx said: 550 5.1.1 user unknown\n\nwhat does this mean?",
+    # flufl.bounce's heuristics do take these for bounces: only mail that looks like one is scanned
+    "Hi, Gmail says:\n\nDelivery to the following recipient failed permanently:\n\n     gone@example.org\n\nWhy?",
+    "I got this back:\n\n   ----- The following addresses had permanent fatal errors -----\n<gone@example.org>\n",
+])
+def test_a_persons_mail_is_never_scanned_as_a_bounce(body: str) -> None:
+    mail = parse(simple_mail(body=body))
     assert mail.bounced == () and mail.automatic is None
 
 
