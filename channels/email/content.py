@@ -9,16 +9,15 @@ typed below the quote) keeps its whole text: an empty question would be worse th
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import Any
 
 # Languages whose "On ... wrote:" and signature lines are recognised; English is always among them.
 REPLY_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pl", "sv", "da")
-# Only the top of a long body goes through the reply parser: the new text is at the top, and its regular
-# expressions are slow on megabytes of quoted thread or pasted logs.
-PARSE_LIMIT = 100_000
+# Only the top of a long body goes through the reply parser (see strip_reply): the new text is at the top.
+PARSE_LIMIT = 30_000
 _BLANK_RUN = re.compile(r"\n{3,}")
 _TAG = re.compile(r"<[^>]*>")
+_QUOTE_LINE = re.compile(r"^[ \t]*>", re.MULTILINE)
+_SEPARATOR = re.compile(r"^\s*[-_=]{5,}\s*$")
 
 
 def new_text(*, text: str | None, html: str | None = None, stripped: str | None = None, strip: bool = True) -> str:
@@ -34,21 +33,36 @@ def new_text(*, text: str | None, html: str | None = None, stripped: str | None 
 
 
 def strip_reply(text: str) -> str:
-    """`text` without quoted history and signature, its own lines (and their indentation) unchanged."""
-    head, tail = text[:PARSE_LIMIT], text[PARSE_LIMIT:]
+    """`text` without quoted history and signature, its own lines (and their indentation) unchanged.
+    Interleaved quoting (`> question` / answer / `> question`) is kept: there the quotes are the context."""
+    # The parser's regular expressions cost about 5 µs a character: it reads only the part above the first
+    # quoted line (the "On ... wrote:" line is just above it), and never more than PARSE_LIMIT.
+    head = text[:PARSE_LIMIT]
+    quote = _QUOTE_LINE.search(head)
+    if quote is not None and quote.start() > 0:
+        head = head[:quote.start()]
     try:
-        reply = _parser().read(head).replies
+        from mailparser_reply import EmailMessage  # on first use: reading settings loads no mail library
+
+        # keep_hyphen_lists: "- buy milk" is a list, not the start of a signature
+        replies = EmailMessage(text=head, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True).read().replies
     except Exception:  # a regex engine error on odd input: the whole text is a safer answer than none
-        return text
-    if not reply:
-        return text
-    body = reply[0].body
-    if not body:
-        return ""
-    cut = _original_lines(head, body)
-    if len(reply) == 1 and not reply[0].signatures and not reply[0].disclaimers:
-        return _tidy(head + tail)  # nothing was cut: keep the part beyond the parsing limit too
-    return cut
+        return _tidy(text)
+    if not replies or (len(replies) == 1 and not replies[0].signatures and not replies[0].disclaimers):
+        return _drop_trailing_quote(text)  # nothing cut above the quote: the text, less a bottom quote
+    body = replies[0].body
+    return _drop_trailing_quote(_original_lines(head, body)) if body else ""
+
+
+def _drop_trailing_quote(text: str) -> str:
+    """A quote left at the bottom with no "On ... wrote:" line above it (some clients), and the separator
+    line above it: never the new text. Only the tail goes, and never everything."""
+    lines = _tidy(text).split("\n")
+    end = len(lines)
+    while end > 0 and (lines[end - 1].lstrip().startswith(">") or not lines[end - 1].strip()
+                       or _SEPARATOR.match(lines[end - 1])):
+        end -= 1
+    return _tidy("\n".join(lines[:end])) if end else _tidy(text)
 
 
 def _original_lines(original: str, body: str) -> str:
@@ -61,13 +75,6 @@ def _original_lines(original: str, body: str) -> str:
         if stripped[start] == wanted[0] and stripped[start:start + size] == wanted:
             return _tidy("\n".join(lines[start:start + size]))
     return _tidy(body)
-
-
-@lru_cache(maxsize=1)
-def _parser() -> Any:
-    from mailparser_reply import EmailReplyParser  # imported on first use: reading settings loads no mail library
-
-    return EmailReplyParser(languages=list(REPLY_LANGUAGES))
 
 
 def html_to_text(html: str) -> str:

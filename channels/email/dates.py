@@ -43,7 +43,7 @@ def _iso(value: str) -> datetime | None:
     if match is None:
         return None
     day, clock, fraction, zone = match.groups()
-    fraction = (fraction or "")[:7]  # a dot and at most six digits: fromisoformat refuses seven (Postmark's)
+    fraction = fraction or ""  # Postmark writes seven digits; fromisoformat keeps six
     zone = "+00:00" if zone in (None, "Z", "z") else zone
     return datetime.fromisoformat(f"{day}T{clock}{fraction}{zone}")
 

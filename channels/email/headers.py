@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable
+from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from email.utils import getaddresses
 
@@ -23,6 +24,7 @@ MAX_REFERENCES = 50  # a thread deeper than this still matches on its newest ids
 
 _ANGLE_ID = re.compile(r"<([^<>\s]+)>")
 _BARE_ID = re.compile(r"[^\s<>,;]+@[^\s<>,;]+")
+_LOOSE_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.?[^@\s<>()\[\],;:\"]*$")
 
 # Headers the parsers keep on `InboundMail.headers` (lower-cased, first occurrence): what these checks read.
@@ -63,13 +65,21 @@ def parse_ids(value: str | None, *, limit: int = MAX_REFERENCES, spelled: bool =
 
 # ---- addresses ---------------------------------------------------------------------------------------------
 
-def decode_words(value: str | None) -> str:
-    """RFC 2047 encoded-words decoded (`=?utf-8?q?...?=`), whitespace collapsed; broken encodings kept as text."""
+_DECODE_ERRORS = (HeaderParseError, ValueError, LookupError, UnicodeError, AssertionError, TypeError)
+
+
+def decode_words(value: str | None, *, glue: bool = False) -> str:
+    """RFC 2047 encoded-words decoded (`=?utf-8?q?...?=`), whitespace collapsed; broken encodings kept as text.
+    `glue` joins the pieces with nothing between (a file name: `=?utf-8?q?r=C3=A9sum=C3=A9?=.pdf`)."""
     if not value:
         return ""
     try:
-        text = str(make_header(decode_header(value)))
-    except (ValueError, LookupError, UnicodeError, AssertionError):
+        if glue:
+            text = "".join(piece.decode(charset or "ascii", "replace") if isinstance(piece, bytes) else piece
+                           for piece, charset in decode_header(value))
+        else:
+            text = str(make_header(decode_header(value)))
+    except _DECODE_ERRORS:
         text = value
     return " ".join(text.split())
 
@@ -90,18 +100,21 @@ def make_address(email: str | None, name: str | None = None) -> Address | None:
 def parse_addresses(values: Iterable[str | None]) -> tuple[Address, ...]:
     """Every valid address of header values (`To`, `Cc`: several headers, several addresses each), deduplicated;
     malformed entries (a stray `>`, an empty group) are dropped, never fatal."""
-    raw = [value for value in values if value]
-    if not raw:
-        return ()
-    try:
-        pairs = getaddresses(raw)
-    except (ValueError, TypeError, IndexError):  # very broken input: split by hand
-        pairs = [("", piece) for value in raw for piece in re.split(r"[,;]", value)]
     seen: dict[str, Address] = {}
-    for name, email in pairs:
-        address = make_address(email, name)
-        if address is not None and address.email not in seen:
-            seen[address.email] = address
+    for value in values:
+        if not value or not value.strip():
+            continue
+        try:
+            pairs = getaddresses([value])
+        except (ValueError, TypeError, IndexError):
+            pairs = [("", value)]
+        found = [(name, email, make_address(email, name)) for name, email in pairs]
+        if any(address is None and email.strip() for _, email, address in found):
+            # An unbalanced quote or bracket swallowed the rest of the list: pick the addresses out by hand.
+            found = [("", email, make_address(email)) for email in _LOOSE_ADDRESS.findall(value)]
+        for _, _, address in found:
+            if address is not None and address.email not in seen:
+                seen[address.email] = address
     return tuple(seen.values())
 
 
@@ -123,7 +136,8 @@ def base_address(email: str) -> str:
 # ---- automated mail ----------------------------------------------------------------------------------------
 
 def _token(value: str | None) -> str:
-    return (value or "").split(";", 1)[0].strip().lower()
+    """The first word of a header value, lower-cased, parameters and comments dropped (`No (person)` -> `no`)."""
+    return _strip_comments(value or "").split(";", 1)[0].strip().lower()
 
 
 def automated_reason(mail: InboundMail, *, own_addresses: Collection[str] = ()) -> str | None:
