@@ -248,8 +248,11 @@ class EmailChannel(BaseChannel):
             text = "\n\n".join([text.rstrip(), *meta["notes"]])
         row_id = message.message_id or (await self.threads.reply_row(message.interaction_id)
                                         if message.interaction_id else None)
-        mail = await self._compose(message.channel, meta, text, row_id, answer=own,
-                                   thread=await self.threads.ids(message.conversation_id))
+        stored = meta["mail"]
+        # The conversation's ids stand in for References only when the mail answered brought none of its own.
+        thread = await self.threads.ids(message.conversation_id) if not stored.get("references") and (
+            stored.get("in_reply_to") or not own) else []
+        mail = await self._compose(message.channel, meta, text, row_id, answer=own, thread=thread)
         await self.threads.remember_sent(row_id, str(mail["Message-ID"]))
         await self._send_or_queue(message.conversation_key, mail, interaction_id=message.interaction_id)
 

@@ -123,15 +123,18 @@ class Threads:
     async def place(self, channel_id: str, mail: InboundMail) -> Placement:
         """Which conversation `mail` belongs to."""
         sender = mail.sender.email
-        user_id = await self._user_of(sender)
         found = await self._referenced(channel_id, mail)
+        user_id = await self._user_of(sender) if found is not None else None
         if found is not None and await self._takes_part(found, user_id, sender):
             return Placement(found.external_key, first=False)
         refs = [*mail.references[:1], *mail.in_reply_to[:1]] if found is None else []
         key = thread_key(refs[0] if refs else mail.message_id)
         existing = await self._by_key(channel_id, key)
-        if existing is not None and not await self._takes_part(existing, user_id, sender):
-            key, existing = thread_key(mail.message_id), await self._by_key(channel_id, thread_key(mail.message_id))
+        if existing is not None and refs:  # someone else's thread by the same root: only for its participants
+            user_id = user_id or await self._user_of(sender)
+            if not await self._takes_part(existing, user_id, sender):
+                key = thread_key(mail.message_id)
+                existing = await self._by_key(channel_id, key)
         return Placement(key, first=existing is None)
 
     async def set_title(self, conversation_id: str, subject: str) -> None:
