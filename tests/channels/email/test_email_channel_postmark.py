@@ -205,3 +205,16 @@ async def test_an_inactive_recipient_is_blocked_until_they_write_again(box: Mail
     assert (await box.post(inbound("/whoami", message_id="inactive-2")))[1]["status"] == "accepted"
     assert "sam@example.com" not in box.channel.blocklist
     await wait_for(lambda: len(fake_postmark.sent) == 1, message="the reply to the new mail")
+
+
+async def test_a_sender_over_the_rate_limit_is_asked_to_retry_with_nothing_stored(
+        tmp_path: Path, aiohttp_client: Any) -> None:
+    box = await build(tmp_path, aiohttp_client, email_rate_burst=1, email_rate_per_hour=1)
+    assert (await box.post(inbound("/whoami", message_id="rate-1")))[1]["status"] == "accepted"
+    await box.settled()
+    before = await row_counts(box.app)
+    response = await box.client.post("/v1/channels/email/postmark", json=inbound("/whoami", message_id="rate-2"),
+                                     headers=AUTH)
+    assert response.status == 429 and response.headers["Retry-After"]
+    assert (await response.json())["error"]["code"] == "rate_limited"
+    assert await row_counts(box.app) == before
