@@ -215,7 +215,7 @@ class EmailChannel(BaseChannel):
             if exc.code == "rate_limited":
                 return self._count("limited")
             log.warning("email_refused_by_pipeline", message_id=mail.message_id, code=exc.code, error=exc.message)
-            return self._count("duplicate" if exc.code == "conflict" else "refused")
+            return self._count("refused")  # conflict: the same Message-ID with other content
         if ticket.duplicate:
             return self._count("duplicate")
         if placement.first:

@@ -135,7 +135,8 @@ class Threads:
             if not await self._takes_part(existing, user_id, sender):
                 key = thread_key(mail.message_id)
                 existing = await self._by_key(channel_id, key)
-        return Placement(key, first=existing is None)
+        # A mail that roots its own thread is its first mail, also when it comes again (same text: deduped).
+        return Placement(key, first=existing is None or key == thread_key(mail.message_id))
 
     async def set_title(self, conversation_id: str, subject: str) -> None:
         """The conversation's title is its first subject."""

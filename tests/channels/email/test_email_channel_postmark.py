@@ -167,7 +167,7 @@ async def test_plus_addressing_reaches_the_agent_named_by_the_tag(box: Mailbox, 
 
 
 async def test_a_redelivered_webhook_gets_no_second_reply(box: Mailbox, fake_postmark: FakePostmark) -> None:  # noqa: F811
-    payload = inbound("/whoami", message_id="again-1")
+    payload = inbound("hello there", message_id="again-1")  # a thread's first mail: read with its subject
     assert (await box.post(payload))[1]["status"] == "accepted"
     await wait_for(lambda: len(fake_postmark.sent) == 1, message="the reply")
     assert (await box.post(payload))[1]["status"] == "duplicate"
