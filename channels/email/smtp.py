@@ -4,7 +4,9 @@
 Unknown recipients are refused at RCPT (550), before any data. A mail is answered `250` only once it is stored
 (or deliberately left out: automated mail, a refused sender, which must look accepted to a spammer); anything
 that failed on our side is `451`, so the sending server tries again and nothing is lost. Parsing runs on a
-worker thread: a mail of several MB must not stall the loop.
+worker thread: a mail of several MB must not stall the loop. Anyone can connect and write any header, so a
+mail here counts as SPF/DKIM-authenticated only by an `Authentication-Results` of a trusted server
+(`THINKLIO_EMAIL_TRUSTED_SERVERS`, the MTA that forwards to us).
 """
 
 from __future__ import annotations

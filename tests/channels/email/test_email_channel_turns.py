@@ -135,8 +135,9 @@ async def test_a_restart_between_receipt_and_reply_answers_once(tmp_path: Path, 
         await hold.wait()
 
     first.app.services.pipeline._gates.insert(0, stuck)
-    raw = mail(body="/whoami", message_id="<restart@example.com>")
-    await first.send(raw)  # 250: stored
+    raw = mail(body="", subject="Notes", message_id="<restart@example.com>",
+               files=[("refunds.txt", "text/plain", POLICY)])
+    await first.send(raw)  # 250: stored, the file kept on disk
     [row] = await first.app.services.db.all(select(t.interaction.c.status))
     assert row.status == "received"
     for task in list(first.app.services.pipeline._tasks):
@@ -150,6 +151,8 @@ async def test_a_restart_between_receipt_and_reply_answers_once(tmp_path: Path, 
     await second.settled()
     assert len(second.written()) == 1
     assert await count(second.app, t.interaction) == 1
+    [document] = await second.app.services.db.all(select(kt.knowledge_document.c.title))
+    assert document.title == "refunds.txt"  # the re-run turn still had the file
 
 
 SPF_PASS = "mx.example.com; spf=pass smtp.mailfrom=sam@example.com; dkim=pass header.d=example.com"
