@@ -16,6 +16,9 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from bot.ids import new_id
+from bot.store import tables as t
+from bot.store.batch import Insert
 from channels.email.channel import EmailChannel
 from server.app import App
 from server.settings import CHANNELS
@@ -102,6 +105,15 @@ class Mailbox:
     async def settled(self) -> None:
         """Every turn started so far has finished and been delivered."""
         await self.app.services.pipeline.drain(timeout=15.0)
+
+
+async def add_agents(box: Mailbox, *slugs: str) -> None:
+    """Agents of the default account, for +tags to name."""
+    account = await box.app.services.directory.account_by_slug("default")
+    assert account is not None
+    await box.app.services.db.write([Insert(t.agent, {
+        "id": new_id("agt"), "account_id": account.id, "slug": slug, "name": slug.title(), "system_prompt": "",
+        "status": "active", "config": {}, "created_at": box.app.services.clock.now()}) for slug in slugs])
 
 
 def body_of(message: EmailMessage) -> str:

@@ -13,10 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.ids import new_id
 from bot.store import tables as t
-from bot.store.batch import Insert
-from tests.channels.email.email_env import AUTH, Mailbox, build
+from tests.channels.email.email_env import AUTH, Mailbox, add_agents, build
 from tests.conftest import SHARED
 from tests.fakes.fake_postmark import (
     TOKEN,
@@ -46,14 +44,6 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "open_webhook.json": ("ignored", ()),
     "open_webhook.raw.json": ("ignored", ()),
 }
-
-
-async def add_agents(box: Mailbox, *slugs: str) -> None:
-    account = await box.app.services.directory.account_by_slug("default")
-    assert account is not None
-    await box.app.services.db.write([Insert(t.agent, {
-        "id": new_id("agt"), "account_id": account.id, "slug": slug, "name": slug.title(), "system_prompt": "",
-        "status": "active", "config": {}, "created_at": box.app.services.clock.now()}) for slug in slugs])
 
 
 @pytest.fixture

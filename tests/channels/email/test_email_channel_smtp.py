@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.store import tables as t
-from tests.channels.email.email_env import Mailbox, body_of, build, mail
+from tests.channels.email.email_env import Mailbox, add_agents, body_of, build, mail
 from tests.helpers import count, row_counts
 
 
@@ -129,3 +129,25 @@ async def test_cc_is_kept_and_our_own_address_left_out(box: Mailbox) -> None:
     await box.send(mail(body="/whoami", cc="Kim <kim@example.com>, assistant@localhost", message_id="<c1@x.com>"))
     [reply] = await box.replies(1)
     assert reply["Cc"] == "Kim <kim@example.com>"
+
+
+async def test_plus_addressing_over_smtp_and_an_unknown_tag_refused(box: Mailbox) -> None:
+    await add_agents(box, "research")
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        await box.send(mail(to="assistant+nobody@localhost"), to=["assistant+nobody@localhost"])
+    await box.send(mail(body="/whoami", to="assistant+research@localhost", message_id="<tag@example.com>"),
+                   to=["assistant+research@localhost"])
+    [reply] = await box.replies(1)
+    assert reply["From"].addresses[0].addr_spec == "assistant+research@localhost"
+    channel = await box.app.services.directory.channel("email-research")
+    assert channel is not None and await count(box.app, t.conversation, t.conversation.c.channel_id == channel.id) == 1
+
+
+async def test_an_html_only_mail_is_read_as_text(box: Mailbox) -> None:
+    raw = (b"From: Sam <sam@example.com>\r\nTo: assistant@localhost\r\nSubject: Hi\r\nMessage-ID: <h@example.com>\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+           b"<html><body><p>/whoami</p></body></html>\r\n")
+    await box.send(raw)
+    await box.replies(1)
+    [row] = await box.app.services.db.all(select(t.message.c.text).where(t.message.c.direction == "in"))
+    assert row.text == "/whoami"
