@@ -298,6 +298,9 @@ class EmailChannel(BaseChannel):
 
     async def _send_or_queue(self, key: str, mail: EmailMessage, *, interaction_id: str | None) -> None:
         options = self._options(mail)
+        if options["to"] in self.blocklist:  # bounced for good; they are written to again once they write
+            log.info("email_recipient_blocked", to=options["to"], message_id=options["message_id"])
+            raise EmailDeliveryError(f"{options['to']} refused our mail before")
         if self.outbox.has_pending(key) or self.state == "stopped":
             await self.outbox.add(key, options, [mail.as_string()], interaction_id=interaction_id, error=None)
             return

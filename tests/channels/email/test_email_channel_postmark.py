@@ -192,6 +192,10 @@ async def test_an_inactive_recipient_is_blocked_until_they_write_again(box: Mail
     fake_postmark.fail(422, error_code=406)
     assert (await box.post(inbound("/whoami", message_id="inactive-1")))[1]["status"] == "accepted"
     await wait_for(lambda: "sam@example.com" in box.channel.blocklist, message="the recipient blocked")
+    [ticket] = await box.app.services.db.all(select(t.message.c.conversation_id).where(t.message.c.direction == "in"))
+    with pytest.raises(Exception, match="refused our mail"):  # a reminder now would not go
+        await box.app.services.pipeline.outlets.send(ticket.conversation_id, "Reminder: stretch")
+    assert fake_postmark.attempts == 1
     assert (await box.post(inbound("/whoami", message_id="inactive-2")))[1]["status"] == "accepted"
     assert "sam@example.com" not in box.channel.blocklist
     await wait_for(lambda: len(fake_postmark.sent) == 1, message="the reply to the new mail")
