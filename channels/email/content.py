@@ -14,6 +14,8 @@ import re
 REPLY_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pl", "sv", "da")
 # Only the top of a long body goes through the reply parser (see strip_reply): the new text is at the top.
 PARSE_LIMIT = 30_000
+# html2text reads about a million characters a second: an HTML-only mail is converted up to this size only.
+HTML_LIMIT = 500_000
 _BLANK_RUN = re.compile(r"\n{3,}")
 _TAG = re.compile(r"<[^>]*>")
 _QUOTE_LINE = re.compile(r"^[ \t]*>", re.MULTILINE)
@@ -87,9 +89,9 @@ def html_to_text(html: str) -> str:
         converter.ignore_images = True
         converter.ignore_emphasis = False
         converter.unicode_snob = True
-        return _tidy(converter.handle(html))
+        return _tidy(converter.handle(html[:HTML_LIMIT]))
     except Exception:  # html2text on broken markup (it is an HTMLParser and mostly copes)
-        return _tidy(_TAG.sub(" ", html))
+        return _tidy(_TAG.sub(" ", html[:HTML_LIMIT]))
 
 
 def _tidy(text: str) -> str:

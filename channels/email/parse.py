@@ -99,8 +99,8 @@ def parse_rfc5322(raw: bytes, *, received_at: datetime, recipient: str | None = 
     htmls: list[str] = []
     attachments: list[MailPart] = []
     _walk(message, texts, htmls, attachments, depth=0, budget=[MAX_PARTS])
-    full_text = "\n\n".join(text for text in texts if text.strip())
-    html = "\n".join(htmls)
+    plain = "\n\n".join(text for text in texts if text.strip())
+    whole = new_text(text=plain, html="\n".join(htmls), strip=False)  # HTML converted once, for both fields
 
     kept = {name: value for name, value in reversed(pairs) if name in KEPT_HEADERS}  # reversed: first one wins
     if return_path is not None:
@@ -112,7 +112,7 @@ def parse_rfc5322(raw: bytes, *, received_at: datetime, recipient: str | None = 
         to=parse_addresses(values.get("to", ())),
         cc=parse_addresses(values.get("cc", ())),
         subject=decode_words(_first(values, "subject")),
-        text=new_text(text=full_text, html=html),
+        text=new_text(text=whole),
         date=parse_date(decode_words(_first(values, "date")), fallback=received_at),
         in_reply_to=parse_ids(_first(values, "in-reply-to")),
         references=parse_ids(" ".join(values.get("references", ()))),
@@ -124,7 +124,7 @@ def parse_rfc5322(raw: bytes, *, received_at: datetime, recipient: str | None = 
         headers=kept,
         reply_to=parse_addresses(values.get("reply-to", ())),
         return_path=return_path,
-        full_text=new_text(text=full_text, html=html, strip=False),
+        full_text=whole,
     )
     mail = replace(mail, bounced=_bounced(message, mail))
     return replace(mail, automatic=automated_reason(mail), authenticated=authenticated(mail))
@@ -332,15 +332,14 @@ def parse_postmark(payload: dict[str, Any], *, received_at: datetime) -> Inbound
     recipient = _text(payload.get("OriginalRecipient")).strip().lower() or None
     return_path = _return_path(_first(values, "return-path"))
     kept = {name: value for name, value in reversed(pairs) if name in KEPT_HEADERS}
-    text_body = _text(payload.get("TextBody"))
-    html_body = _text(payload.get("HtmlBody"))
+    whole = new_text(text=_text(payload.get("TextBody")), html=_text(payload.get("HtmlBody")), strip=False)
     mail = InboundMail(
         message_id=message_id,
         sender=sender,
         to=_postmark_addresses(payload.get("ToFull"), payload.get("To")),
         cc=_postmark_addresses(payload.get("CcFull"), payload.get("Cc")),
         subject=" ".join(_text(payload.get("Subject")).split()),
-        text=new_text(text=text_body, html=html_body, stripped=_text(payload.get("StrippedTextReply"))),
+        text=new_text(text=whole, stripped=_text(payload.get("StrippedTextReply"))),
         date=parse_date(_text(payload.get("Date")) or _first(values, "date"), fallback=received_at),
         in_reply_to=parse_ids(_first(values, "in-reply-to")),
         references=parse_ids(" ".join(values.get("references", ()))),
@@ -352,7 +351,7 @@ def parse_postmark(payload: dict[str, Any], *, received_at: datetime) -> Inbound
         headers=kept,
         reply_to=parse_addresses([_text(payload.get("ReplyTo")) or _first(values, "reply-to")]),
         return_path=return_path,
-        full_text=new_text(text=text_body, html=html_body, strip=False),
+        full_text=whole,
     )
     return replace(mail, automatic=automated_reason(mail), authenticated=authenticated(mail))
 

@@ -125,3 +125,10 @@ def test_postmark_command_comes_from_the_stripped_reply() -> None:
     payload = {"FromFull": {"Email": "sam@example.com"}, "MessageID": "x1", "Subject": "Re: jobs",
                "TextBody": "/jobs\n\n> old", "StrippedTextReply": "/jobs"}
     assert parse_postmark(payload, received_at=RECEIVED).command_line == "/jobs"
+
+
+def test_huge_html_is_converted_only_up_to_its_limit() -> None:
+    from channels.email.content import HTML_LIMIT
+
+    text = html_to_text("<p>word</p>" * (HTML_LIMIT // 5))  # twice the limit
+    assert abs(text.count("word") - HTML_LIMIT // len("<p>word</p>")) <= 1

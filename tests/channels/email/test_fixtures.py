@@ -55,11 +55,16 @@ def test_every_fixture_parses_or_is_refused_with_a_reason(path: Path) -> None:
     assert mail.date.tzinfo is not None
 
 
-@pytest.mark.parametrize("path", [p for p in ALL if _name(p) not in EXPECTED_REFUSALS], ids=_name)
+INBOUND = [path for path in ALL if "FromFull" in json.loads(path.read_text())]  # bounces have no RFC 5322 form
+
+
+def test_the_inbound_fixtures() -> None:
+    assert len(INBOUND) == 6
+
+
+@pytest.mark.parametrize("path", INBOUND, ids=_name)
 def test_every_inbound_fixture_as_smtp_bytes_gives_the_same_mail(path: Path) -> None:
     payload = json.loads(path.read_text())
-    if "BouncedAt" in payload:
-        pytest.skip("a Postmark bounce webhook has no RFC 5322 form")
     from_postmark = parse_postmark(payload, received_at=RECEIVED)
     from_smtp = parse_rfc5322(postmark_as_rfc5322(payload), received_at=RECEIVED,
                               recipient=payload.get("OriginalRecipient"))  # type: ignore[arg-type]
@@ -136,3 +141,25 @@ def test_postmark_bounce_webhook_is_an_automatic_mail() -> None:
     assert mail.bounced == ("john@example.com",)
     assert mail.headers["x-postmark-message-id"] == "883953f4-6105-42a2-a16a-77a8eac79483"
     assert mail.date == datetime(2014, 8, 1, 13, 28, 10, 273539, tzinfo=timezone(timedelta(hours=-4)))
+
+
+@pytest.mark.parametrize(("header", "value", "reason"), [
+    ("Auto-Submitted", "auto-replied", "Auto-Submitted: auto-replied"),
+    ("List-Id", "<team.example.com>", "mailing list (list-id)"),
+    ("Return-Path", "<>", "null return path"),
+    ("X-Spam-Status", "Yes, score=9.1", "spam"),
+])
+def test_postmark_headers_feed_the_same_checks(header: str, value: str, reason: str) -> None:
+    payload = _load("official_postmark_skills/inbound_payload_example.json")
+    payload["Headers"] = [*payload["Headers"], {"Name": header, "Value": value}]  # type: ignore[list-item]
+    assert parse_postmark(payload, received_at=RECEIVED).automatic == reason
+
+
+def test_postmark_authentication_results_header() -> None:
+    payload = _load("official_postmark_skills/inbound_payload_example.json")
+    payload["Headers"] = [{"Name": "Authentication-Results",
+                           "Value": "mx.postmarkapp.com; dkim=pass header.d=example.com"}]
+    assert parse_postmark(payload, received_at=RECEIVED).authenticated is True
+    payload["Headers"] = [{"Name": "Authentication-Results",
+                           "Value": "mx.postmarkapp.com; dkim=pass header.d=elsewhere.example"}]
+    assert parse_postmark(payload, received_at=RECEIVED).authenticated is False
