@@ -427,12 +427,18 @@ class Pipeline:
                     origin: str = "user", attachments: tuple[Attachment, ...] = (),
                     metadata: dict[str, Any] | None = None) -> Turn:
         member = await self._directory.membership(channel.account_id, user.id)
+        role = None if member is None else member.role
+        # A channel that cannot vouch for the sender (a mail that passed neither SPF nor DKIM: its From may be
+        # forged) says so in the message's metadata; such a message carries no admin powers.
+        vouched = (metadata or {}).get("sender_verified") is not False
+        if not vouched and role in ("owner", "admin"):
+            role = "member"
         return Turn(interaction_id=interaction_id, message_id=message_id, text=text, channel=channel,
                     attachments=attachments, metadata=dict(metadata or {}),
                     agent=await self._directory.agent(conversation.agent_id), user=user, conversation=conversation,
                     sender_external_id=sender, received_at=received_at, origin=origin,
-                    is_platform_admin=bool(sender) and self._is_platform_admin(channel.type, sender),
-                    role=None if member is None else member.role,
+                    is_platform_admin=vouched and bool(sender) and self._is_platform_admin(channel.type, sender),
+                    role=role,
                     member_status="active" if member is None else member.status,
                     teams=dict(await self._directory.teams_of(channel.account_id, user.id)),
                     default_timezone=self._settings.default_timezone)

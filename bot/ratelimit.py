@@ -8,7 +8,7 @@ from bot.cache import LRU
 
 
 class RateLimiter:
-    def __init__(self, per_minute: int, burst: int, *, capacity: int = 100_000) -> None:
+    def __init__(self, per_minute: float, burst: int, *, capacity: int = 100_000) -> None:
         self._rate = per_minute / 60.0
         self._burst = float(burst)
         self._buckets: LRU[str, list[float]] = LRU(capacity)

@@ -26,6 +26,7 @@ BUILT_IN: tuple[str, ...] = (
     "channels.console",
     "channels.telegram",
     "channels.slack",
+    "channels.email",
 )
 
 ChannelBuilder = Callable[[Services, web.Application], Sequence[Channel]]

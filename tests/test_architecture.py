@@ -25,6 +25,7 @@ def test_no_import_circle() -> None:
 
 def test_reading_the_channel_registry_loads_no_channel_library() -> None:
     code = ("import sys; from server.settings import CHANNELS; "
-            "print(CHANNELS.types, [m for m in ('aiogram', 'slack_bolt', 'slack_sdk') if m in sys.modules])")
+            "print(CHANNELS.types, [m for m in ('aiogram', 'slack_bolt', 'slack_sdk', 'aiosmtpd', 'postmarker') "
+            "if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['http', 'console', 'telegram', 'slack'] []"
+    assert out.strip() == "['http', 'console', 'telegram', 'slack', 'email'] []"

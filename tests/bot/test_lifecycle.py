@@ -40,7 +40,7 @@ async def test_restart_keeps_conversations(settings: Settings, make_app: Any) ->
             .order_by(t.message.c.id))]
         assert texts[0] == "hi" and texts[2] == "thanks" and len(texts) == 4
         assert await count(second, t.account) == 1  # seeding is idempotent
-        assert await count(second, t.channel) == 4  # api, console, telegram, slack
+        assert await count(second, t.channel) == 5  # api, console, telegram, slack, email
     finally:
         await second.stop()
 
