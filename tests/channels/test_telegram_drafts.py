@@ -33,12 +33,15 @@ from server.app import App
 from server.settings import CHANNELS
 from tests.conftest import make_settings
 from tests.fakes.fake_telegram import (
+    BOT_USERNAME,
     WEBHOOK_SECRET,
     Call,
     FakeTelegram,
     fake_telegram,  # noqa: F401  (a fixture)
+    mention_entity,
     message_update,
     telegram_overrides,
+    wait_for,
 )
 from tests.fakes.scripted_provider import ScriptedProvider
 
@@ -132,16 +135,22 @@ class Chat:
         self.channel.drafts.sleep = self.time.sleep
         fake.clock = self.time
 
-    async def ask(self, text: str = QUESTION) -> None:
-        response = await self.client.post(PATH, data=json.dumps(message_update(text)),
+    async def ask(self, text: str = QUESTION, **update: Any) -> None:
+        response = await self.client.post(PATH, data=json.dumps(message_update(text, **update)),
                                           headers={SECRET_HEADER: WEBHOOK_SECRET})
         assert response.status == 200
 
     async def until(self, condition: Callable[[], bool], message: str) -> None:
-        await self.time.run_until(condition, idle=lambda: not self.channel.drafts.busy, message=message)
+        await self.time.run_until(condition, idle=self._idle, message=message)
 
-    async def answered(self, text: str) -> None:
-        await self.until(lambda: self.provider.finished and self.fake.texts(CHAT) == [text]
+    def _idle(self) -> bool:
+        """Time moves on only while nothing is being sent, and not between the model's end and the reply's
+        delivery (the pipeline's own work takes real time, in which no virtual time may pass)."""
+        drafts = self.channel.drafts
+        return not drafts.busy and (not self.provider.finished or not drafts)
+
+    async def answered(self, text: str, chat_id: int = CHAT) -> None:
+        await self.until(lambda: self.provider.finished and self.fake.texts(chat_id) == [text]
                          and not self.channel.drafts, "the reply in place")
         await self.app.services.pipeline.drain()
 
@@ -285,3 +294,42 @@ async def test_an_edit_to_what_the_message_shows_counts_as_done(chat: Chat) -> N
     chat.fake.delete_message(CHAT, sent.message_id)
     gone = await edit_text(chat.channel.bot, CHAT, sent.message_id, "All done!", timeout=2.0)
     assert gone.verdict == "failed" and "message to edit not found" in (gone.error or "")
+
+
+async def test_draft_in_a_forum_topic_answers_the_question_there(chat: Chat) -> None:
+    group, text = -100777, f"@{BOT_USERNAME} {QUESTION}"
+    await chat.ask(text, chat_id=group, chat_type="supergroup", message_id=21, thread_id=5,
+                   entities=mention_entity(text, f"@{BOT_USERNAME}"))
+    await chat.answered(STORY, group)
+    [draft] = chat.fake.sent(group)
+    assert draft.params["message_thread_id"] == "5" and draft.json("reply_parameters")["message_id"] == 21
+    assert {c.chat_id for c in chat.drafting()} == {group} and chat.edits()[-1].params["text"] == STORY
+
+
+async def test_a_queued_edit_of_a_draft_lands_after_a_restart(tmp_path: Path, fake_telegram: FakeTelegram,  # noqa: F811
+                                                              aiohttp_client: Any) -> None:
+    settings = make_settings(tmp_path / "var", **telegram_overrides(fake_telegram))
+    provider = StreamingProvider(STORY, streamed=200)
+    provider.at[6] = lambda: fake_telegram.fail("editMessageText", 429, retry_after=int(MAX_INLINE_WAIT) + 20)
+    first = App(settings, channels=CHANNELS.builder(("telegram",)), provider=provider)
+    chat = Chat(first, await aiohttp_client(first.web), fake_telegram, provider)
+    await chat.ask()
+    await chat.until(lambda: provider.finished and not chat.channel.drafts, "the turn over")
+    await first.services.pipeline.drain()
+    await first.stop()
+    [draft] = fake_telegram.message_ids(CHAT)
+    assert fake_telegram.texts(CHAT) != [STORY]  # only the draft so far
+
+    second = App(settings, channels=CHANNELS.builder(("telegram",)), provider=answering_nothing())
+    await second.services.db.run(lambda conn: conn.execute(  # the flood wait is over by now
+        update(t.outbox).values(next_attempt_at=second.services.clock.now() - timedelta(seconds=1))))
+    await second.start()
+    try:
+        await wait_for(lambda: fake_telegram.texts(CHAT) == [STORY], message="the reply edited in after restart")
+        assert fake_telegram.message_ids(CHAT) == [draft] and len(fake_telegram.sent(CHAT)) == 1
+    finally:
+        await second.stop()
+
+
+def answering_nothing() -> ScriptedProvider:
+    return ScriptedProvider(lambda messages, tools: ChatResult("unused", (), Usage(1, 1), "scripted-model"))
