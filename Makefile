@@ -45,6 +45,7 @@ bench: install
 	$(PY) tests/bench/harness_quality.py --fake
 	$(PY) tests/bench/knowledge_bench.py --sizes 10000 --queries 200
 	$(PY) tests/bench/jobs_bench.py
+	$(PY) tests/bench/agent_admin_bench.py
 	$(PY) tests/bench/telegram_webhook_bench.py --updates 2000 --clients 40
 	$(PY) tests/bench/telegram_drafts_bench.py --chats 5
 	$(PY) tests/bench/telegram_drafts_bench.py --chats 5 --flood

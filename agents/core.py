@@ -8,8 +8,15 @@ from typing import ClassVar
 
 from agents.extensions import Kit
 from agents.tools.builtin import BUILTIN_TOOLS
-from bot.commands import ADMIN_COMMANDS, APIKEY_COMMANDS, BASIC_COMMANDS, GOVERNANCE_COMMANDS
-from bot.commands.basic import undo_command
+from bot.commands import (
+    ADMIN_COMMANDS,
+    AGENT_ADMIN_COMMANDS,
+    APIKEY_COMMANDS,
+    BASIC_COMMANDS,
+    GOVERNANCE_COMMANDS,
+    TEAM_COMMANDS,
+)
+from bot.commands.basic import language_command, undo_command
 from config.settings import Settings
 
 SKILLS = (
@@ -30,7 +37,10 @@ class CoreExtension:
         kit.assignments.extend((tool.name, tool.trust) for tool in BUILTIN_TOOLS)
         kit.commands.register_all(BASIC_COMMANDS)
         kit.commands.register_all(ADMIN_COMMANDS)
+        kit.commands.register_all(AGENT_ADMIN_COMMANDS)
         kit.commands.register_all(GOVERNANCE_COMMANDS)
         kit.commands.register_all(APIKEY_COMMANDS)
+        kit.commands.register_all(TEAM_COMMANDS)
         kit.commands.register(undo_command(kit.undo))
+        kit.commands.register(language_command(kit.services.catalogue))
         kit.skills.extend(SKILLS)

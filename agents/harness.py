@@ -37,6 +37,7 @@ from agents.model_calls import ModelCalls
 from agents.tools import TRUST_RANK, Tool, ToolContext, ToolRegistry, validate_arguments
 from agents.tools.grounding import ungrounded
 from bot.directory import Directory
+from bot.i18n import _
 from bot.metrics import Metrics
 from bot.platform import PlatformState
 from bot.store import tables as t
@@ -85,11 +86,11 @@ class Harness:
         """The agent's reply to the turn, its steps recorded on it; nothing stored, nothing delivered."""
         if self._model.provider is None:
             turn.record("llm_call", None, status="error", error="no_model")
-            return Reply(NO_MODEL, tier="llm", status="unanswered", error_code="no_model")
+            return Reply(_(NO_MODEL), tier="llm", status="unanswered", error_code="no_model")
         reason = await self._model.refusal(turn)
         if reason is not None:
             turn.record("budget", None, status="denied", error="budget_exceeded")
-            return Reply(OVER_BUDGET.format(reason=reason), tier="llm", status="rejected",
+            return Reply(_(OVER_BUDGET).format(reason=reason), tier="llm", status="rejected",
                          error_code="budget_exceeded")
         return await self._loop(turn)
 
@@ -152,8 +153,9 @@ class Harness:
         """Why the turn must stop before its next step: the platform or the agent was paused meanwhile."""
         if self._platform is not None and self._platform.status == "paused":
             return "platform_paused"
-        if (await self._directory.agent(turn.agent.id)).status == "paused":
-            return "agent_paused"
+        status = (await self._directory.agent(turn.agent.id)).status
+        if status in ("paused", "archived"):
+            return f"agent_{status}"
         return None
 
     async def _call(self, turn: Turn, call: ToolCall, offered: dict[str, Tool], assigned: dict[str, str],

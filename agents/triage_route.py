@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.directory import Directory
 from bot.governance import Actor
 from bot.governance.audit import Audit
+from bot.i18n import N_, _
 from bot.metrics import Metrics
 from bot.questions import Questions
 from bot.turn import Reply, Turn
@@ -79,13 +80,13 @@ class TriageRoute:
                                                                                   intent=pending.intent)
         if result.intent == "undo" and result.direct and self._undo is not None:
             if turn.is_readonly:
-                return Reply(READONLY, tier="triage", intent="undo", error_code="forbidden")
+                return Reply(_(READONLY), tier="triage", intent="undo", error_code="forbidden")
             return Reply(await self._undo.undo(turn), tier="triage", intent="undo")
         zone = result.entities.get("timezone")
         if result.intent == "remember" and zone and result.strength >= self._min_strength:
             # The one fact the foundation keeps itself: the user's time zone, on their profile.
             await self._directory.update_user(turn.user.id, timezone=zone)
-            return Reply(f"Got it: your time zone is now {zone}.", tier="triage", intent="remember")
+            return Reply(_("Got it: your time zone is now {zone}.").format(zone=zone), tier="triage", intent="remember")
         handler = self._handlers.get(result.intent)
         if not result.direct:
             # Parsing alone cannot say whether "forget my wifi password" names something we know; the handler
@@ -112,7 +113,7 @@ class TriageRoute:
         return Reply(text, tier="triage", intent=result.intent)
 
 
-READONLY = "Your role here is readonly: I can answer questions, but I can't change anything for you."
+READONLY = N_("Your role here is readonly: I can answer questions, but I can't change anything for you.")
 
 
 def _readonly_guard(intent: str, handler: DirectHandler, audit: Audit | None) -> DirectHandler:
@@ -123,6 +124,6 @@ def _readonly_guard(intent: str, handler: DirectHandler, audit: Audit | None) ->
             return await handler(turn, result)
         if audit is not None:
             await audit.refused(Actor.of_turn(turn), f"triage.{intent}", "readonly role")
-        return Reply(READONLY, tier="triage", intent=intent, error_code="forbidden")
+        return Reply(_(READONLY), tier="triage", intent=intent, error_code="forbidden")
 
     return guarded

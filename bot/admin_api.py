@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.admin_teams_api import install_team_routes
 from bot.auth import require_scope
 from bot.errors import ThinklioError
 from bot.governance import Actor
@@ -39,8 +40,14 @@ def install_admin_routes(app: web.Application, services: Services) -> None:
     app.router.add_post("/v1/admin/users/{user}/suspend", api.suspend)
     app.router.add_post("/v1/admin/users/{user}/resume", api.resume)
     app.router.add_get("/v1/admin/audit", api.audit)
-    app.router.add_post("/v1/admin/agents/{slug}/pause", api.pause_agent)
-    app.router.add_post("/v1/admin/agents/{slug}/resume", api.resume_agent)
+    install_team_routes(app, services)
+
+
+async def admin_actor(services: Services, request: web.Request) -> Actor:
+    """The account admin an admin-scoped API key stands for (401 without a key, 403 without the scope)."""
+    caller = await services.api_keys.verify(request.headers.get("Authorization"))
+    require_scope(caller, "admin")
+    return Actor.of_key(caller)
 
 
 def _member(member: Member) -> dict[str, Any]:
@@ -62,9 +69,7 @@ class AdminApi:
         self._s = services
 
     async def _actor(self, request: web.Request) -> Actor:
-        caller = await self._s.api_keys.verify(request.headers.get("Authorization"))
-        require_scope(caller, "admin")
-        return Actor.of_key(caller)
+        return await admin_actor(self._s, request)
 
     async def _target(self, request: web.Request, actor: Actor) -> Member:
         return await self._s.governance.people.member(request.match_info["user"], actor.account_id)
@@ -76,6 +81,9 @@ class AdminApi:
         return web.json_response({"slug": summary.slug, "name": summary.name, "status": summary.status,
                                   "roles": summary.roles,
                                   "agents": [{"slug": slug, "status": status} for slug, status in summary.agents],
+                                  "teams": [{"slug": line.team.slug, "status": line.team.status,
+                                             "members": line.members}
+                                            for line in await self._s.governance.teams.listing(actor)],
                                   "usage": {"since": since.isoformat(), "interactions": summary.interactions,
                                             "cost_usd": summary.cost_usd}})
 
@@ -119,17 +127,6 @@ class AdminApi:
         member = await self._target(request, actor)
         message = await self._s.governance.members.set_status(actor, member, status, everywhere=body.everywhere)
         return web.json_response({"message": message, **_member(await self._target(request, actor))})
-
-    async def pause_agent(self, request: web.Request) -> web.Response:
-        return await self._set_agent(request, "paused")
-
-    async def resume_agent(self, request: web.Request) -> web.Response:
-        return await self._set_agent(request, "active")
-
-    async def _set_agent(self, request: web.Request, status: str) -> web.Response:
-        actor = await self._actor(request)
-        agent, cancelled = await self._s.governance.controls.set_agent(actor, request.match_info["slug"], status)
-        return web.json_response({"slug": agent.slug, "status": status, "cancelled_jobs": cancelled})
 
     async def audit(self, request: web.Request) -> web.Response:
         actor = await self._actor(request)

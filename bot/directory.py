@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from bot.cache import LRU
 from bot.clock import Clock
 from bot.errors import ThinklioError
+from bot.i18n import normalise
 from bot.ids import new_id
 from bot.messages import Sender
 from bot.records import (
@@ -23,6 +24,7 @@ from bot.records import (
     ChannelRecord,
     ConversationRecord,
     Membership,
+    TeamRecord,
     UserRecord,
     record,
 )
@@ -46,10 +48,13 @@ class Directory:
         self._conversations: LRU[tuple[str, str], ConversationRecord] = LRU(capacity)
         self._conversations_by_id: LRU[str, ConversationRecord] = LRU(capacity)
         self._agent_tools: dict[str, dict[str, str]] = {}
+        self._teams: dict[str, TeamRecord] = {}
+        self._teams_of: LRU[tuple[str, str], dict[str, str]] = LRU(capacity)
 
     def invalidate(self) -> None:
         for cache in (self._channels, self._agents, self._accounts, self._identities, self._users,
-                      self._members, self._conversations, self._conversations_by_id, self._agent_tools):
+                      self._members, self._conversations, self._conversations_by_id, self._agent_tools,
+                      self._teams, self._teams_of):
             cache.clear()
 
     # channels, agents, accounts -------------------------------------------------------------------------
@@ -108,6 +113,26 @@ class Directory:
         row = await self._db.one(select(t.account).where(t.account.c.slug == slug))
         return None if row is None else record(AccountRecord, row)
 
+    # teams (changed through bot/governance/teams.py, whose platform changes invalidate these) -------------
+
+    async def team(self, team_id: str) -> TeamRecord | None:
+        return await self._cached(self._teams, team_id, t.team.c.id, TeamRecord)
+
+    async def team_by_slug(self, account_id: str, slug: str) -> TeamRecord | None:
+        row = await self._db.one(select(t.team).where(t.team.c.account_id == account_id, t.team.c.slug == slug))
+        return None if row is None else record(TeamRecord, row)
+
+    async def teams_of(self, account_id: str, user_id: str) -> dict[str, str]:
+        """The user's active teams in the account: team id -> their role in it (asked on every turn)."""
+        found = self._teams_of.get((account_id, user_id))
+        if found is None:
+            tm, team = t.team_member, t.team
+            rows = await self._db.all(select(tm.c.team_id, tm.c.role).join(team, team.c.id == tm.c.team_id).where(
+                tm.c.user_id == user_id, team.c.account_id == account_id, team.c.status == "active"))
+            found = {row.team_id: row.role for row in rows}
+            self._teams_of.put((account_id, user_id), found)
+        return found
+
     # users --------------------------------------------------------------------------------------------
 
     async def user(self, user_id: str) -> UserRecord | None:
@@ -125,6 +150,8 @@ class Directory:
             self._members.put((account_id, user_id), member)
         user = await self.user(user_id)
         assert user is not None
+        if user.locale is None and sender.locale and (guess := normalise(sender.locale)) is not None:
+            user = await self.update_user(user_id, locale=guess)  # once: a user's own choice is never overridden
         return user
 
     async def membership(self, account_id: str, user_id: str) -> Membership | None:

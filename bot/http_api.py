@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.admin_agents_api import install_agent_routes
 from bot.admin_api import install_admin_routes
 from bot.auth import require_scope
 from bot.errors import ThinklioError, not_found
@@ -25,6 +26,7 @@ def install_routes(app: web.Application, services: Services) -> None:
     app.router.add_get("/v1/interactions/{interaction_id}", api.interaction)
     app.router.add_get("/v1/conversations/{conversation_id}/messages", api.conversation_messages)
     install_admin_routes(app, services)
+    install_agent_routes(app, services)
 
 
 def _iso(value: Any) -> str | None:

@@ -10,6 +10,7 @@ from typing import Any
 class Sender:
     external_id: str
     display_name: str | None = None
+    locale: str | None = None  # the language the channel says the sender uses ("es", "pt-BR"): a first guess
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from bot.clock import Clock
 from bot.directory import Directory
 from bot.errors import ThinklioError
 from bot.gates import Gate
+from bot.i18n import N_, Catalogue, _
 from bot.ids import new_id
 from bot.lanes import Lanes
 from bot.messages import (
@@ -46,9 +47,9 @@ from config.settings import Settings
 
 log = structlog.get_logger("thinklio.pipeline")
 
-FAILED = "Sorry, something went wrong on my side while answering. Please try again."
-INTERRUPTED = ("I was restarted while working on your message and could not finish it. "
-               "Please send it again.")
+FAILED = N_("Sorry, something went wrong on my side while answering. Please try again.")
+INTERRUPTED = N_("I was restarted while working on your message and could not finish it. "
+                 "Please send it again.")
 
 
 @dataclass(slots=True)
@@ -65,8 +66,9 @@ class Ticket:
 
 class Pipeline:
     def __init__(self, *, db: Database, directory: Directory, gates: Sequence[Gate], routes: Sequence[Route],
-                 metrics: Metrics, clock: Clock, settings: Settings) -> None:
+                 metrics: Metrics, clock: Clock, settings: Settings, catalogue: Catalogue) -> None:
         self._db = db
+        self._catalogue = catalogue
         self._directory = directory
         self._gates = list(gates)
         self.routes = list(routes)  # answer quickly, in the conversation's lane
@@ -202,6 +204,7 @@ class Pipeline:
 
     async def _process(self, turn: Turn, ticket: Ticket) -> None:
         self._metrics.in_flight.inc()
+        self._catalogue.activate(turn.user.locale)  # this task is the turn's own: its replies in the user's language
         try:
             conversation = turn.conversation.id
             async with self._lanes.hold(conversation):
@@ -233,6 +236,7 @@ class Pipeline:
         also: list[Turn] = []
         try:
             while True:
+                self._catalogue.activate(turn.user.locale)
                 end_working = self.outlets.working(turn)  # a status or reaction until the reply is out
                 try:
                     with structlog.contextvars.bound_contextvars(interaction_id=turn.interaction_id):
@@ -296,7 +300,7 @@ class Pipeline:
         except Exception as exc:
             log.exception("route_failed")
             turn.record("error", type(exc).__name__, status="error", error=str(exc)[:500])
-            return Reply(FAILED, tier="none", status="failed", error_code="internal_error")
+            return Reply(_(FAILED), tier="none", status="failed", error_code="internal_error")
 
     async def add_steps(self, turn: Turn, steps: Sequence[StepRecord]) -> None:
         """Store steps taken for a turn after it was finished (work after the turn, such as extraction), and the
@@ -394,7 +398,8 @@ class Pipeline:
 
     def _spawn_interrupted(self, turn: Turn, ticket: Ticket) -> None:
         async def close() -> None:
-            reply = Reply(INTERRUPTED, tier="none", status="interrupted", error_code="interrupted")
+            self._catalogue.activate(turn.user.locale)
+            reply = Reply(_(INTERRUPTED), tier="none", status="interrupted", error_code="interrupted")
             async with self._lanes.hold(turn.conversation.id):
                 ticket.done.set_result(await self._finish(turn, reply))
                 await self._deliver(turn, reply)
@@ -429,6 +434,7 @@ class Pipeline:
                     is_platform_admin=bool(sender) and self._is_platform_admin(channel.type, sender),
                     role=None if member is None else member.role,
                     member_status="active" if member is None else member.status,
+                    teams=dict(await self._directory.teams_of(channel.account_id, user.id)),
                     default_timezone=self._settings.default_timezone)
 
     async def drain(self, timeout: float = 10.0) -> None:

@@ -63,9 +63,10 @@ class PlatformState:
     async def change(
         self, ops: Sequence[Op] = (), *, actor: str, action: str, state: dict[str, str] | None = None,
         target_type: str | None = None, target_id: str | None = None, account_id: str | None = None,
-        detail: dict[str, Any] | None = None,
+        detail: dict[str, Any] | None = None, work: Callable[[Connection], None] | None = None,
     ) -> None:
-        """Commit an admin change with its audit event and a new revision, then apply it here at once."""
+        """Commit an admin change with its audit event and a new revision, then apply it here at once. `work`
+        runs in the same transaction, for changes rows cannot say (a delete)."""
         now = self._clock.now()
         audit = {
             "id": new_id("aud"), "account_id": account_id, "actor": actor, "action": action,
@@ -74,6 +75,8 @@ class PlatformState:
         values = {**(state or {}), "revision": new_ulid()}
 
         def commit(conn: Connection) -> None:
+            if work is not None:
+                work(conn)
             execute_ops(conn, [*ops, Insert(t.audit_event, audit)])
             for key, value in values.items():
                 conn.execute(

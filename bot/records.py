@@ -13,6 +13,7 @@ class AccountRecord:
     name: str
     status: str
     monthly_budget_usd: float | None = None
+    settings: dict[str, Any] | None = None  # as stored; read through bot/account_settings.py
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,7 @@ class AgentRecord:
     status: str
     model: str | None
     config: dict[str, Any] = field(default_factory=dict)
+    team_id: str | None = None  # the team it works for; None: the whole account
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,15 @@ class UserRecord:
 class Membership:
     role: str  # owner | admin | member | readonly
     status: str  # active | suspended (in this account only)
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRecord:
+    id: str
+    account_id: str
+    slug: str
+    name: str
+    status: str  # active | archived
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,14 @@ from bot.commands import CommandContext, CommandError, CommandRegistry, parse_co
 from bot.directory import Directory
 from bot.errors import ThinklioError
 from bot.governance import Actor, Governance
+from bot.i18n import N_, _
 from bot.platform import PlatformState
 from bot.turn import Reply, Turn
 
 Route = Callable[[Turn], Awaitable[Reply | None]]
 # Reads the files sent with a turn: a reply, or None to let the caption go on to triage and the harness.
 AttachmentHandler = Callable[[Turn], Awaitable[Reply | None]]
-NO_FILE_READER = "I can't read files here yet. Please send your question as a message."
+NO_FILE_READER = N_("I can't read files here yet. Please send your question as a message.")
 Capabilities = Callable[[Turn], Awaitable[list[tuple[str, str]]]]
 
 
@@ -38,17 +39,18 @@ class CommandRoute:
         command = self._registry.get(name)
         if command is None:
             turn.record("command", name, status="error", started=started, error="unknown_command")
-            return Reply(f"I don't know the command /{name}. Send /help to see the ones I have.",
+            return Reply(_("I don't know the command /{name}. Send /help to see the ones I have.").format(name=name),
                          tier="command", intent=f"/{name}", error_code="unknown_command")
         refusal = None
         if command.admin and not turn.is_account_admin:
-            refusal = f"/{name} is for administrators."
+            refusal = N_("/{name} is for administrators.")
         elif command.writes and turn.is_readonly:
-            refusal = f"/{name} changes things, and your role here is readonly."
+            refusal = N_("/{name} changes things, and your role here is readonly.")
         if refusal is not None:
             turn.record("command", name, status="denied", started=started, error="forbidden")
-            await self._governance.audit.refused(Actor.of_turn(turn), f"command.{name}", refusal)
-            return Reply(refusal, tier="command", intent=f"/{name}", error_code="forbidden")
+            # The audit trail is read by administrators: in the source language, whoever was refused.
+            await self._governance.audit.refused(Actor.of_turn(turn), f"command.{name}", refusal.format(name=name))
+            return Reply(_(refusal).format(name=name), tier="command", intent=f"/{name}", error_code="forbidden")
         context = CommandContext(turn=turn, args=args, directory=self._directory, platform=self._platform,
                                  registry=self._registry, capabilities=self._capabilities,
                                  governance=self._governance)
@@ -81,4 +83,4 @@ class AttachmentRoute:
                 return reply
         if self._handlers or turn.text.strip():
             return None
-        return Reply(NO_FILE_READER, tier="triage", intent="attachment", error_code="unsupported_attachment")
+        return Reply(_(NO_FILE_READER), tier="triage", intent="attachment", error_code="unsupported_attachment")

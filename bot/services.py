@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.commands import CommandRegistry
 from bot.directory import Directory
 from bot.governance import Governance
+from bot.i18n import Catalogue
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.platform import PlatformState
@@ -30,5 +31,6 @@ class Services:
     commands: CommandRegistry
     pipeline: Pipeline
     governance: Governance
+    catalogue: Catalogue  # the fixed replies' translations (bot/i18n.py)
     channels: list[Channel] = field(default_factory=list)
     started_monotonic: float = field(default_factory=time.monotonic)

@@ -62,6 +62,9 @@ class Turn:
     is_platform_admin: bool = False
     role: str | None = None  # in the channel's account: owner | admin | member | readonly
     member_status: str = "active"  # suspended: blocked in this account by its admins
+    # The sender's active teams in the channel's account: team id -> role in the team (admin | member | readonly).
+    teams: dict[str, str] = field(default_factory=dict)
+    delegation_depth: int = 0  # 0: a person's turn; each agent run for it (agents/runner.py) one level more
     default_timezone: str = "UTC"
     attachments: tuple[Attachment, ...] = ()
     # The channel's data about the inbound message (stored with it, so it survives a restart): what its reply

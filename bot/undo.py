@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
 from bot.clock import Clock
+from bot.i18n import _
 from bot.store import tables as t
 from bot.store.database import Database
 from bot.turn import Turn
@@ -56,8 +57,8 @@ class UndoLog:
         row = await self._db.run(take)
         minutes = int(self._window.total_seconds() // 60)
         if row is None or self._clock.now() - row.created_at > self._window:
-            return f"There is nothing to undo: I keep your last change for {minutes} minutes."
+            return _("There is nothing to undo: I keep your last change for {minutes} minutes.").format(minutes=minutes)
         restore = self._restorers.get(row.kind)
         if restore is None:
-            return "I can't undo that change any more."
+            return _("I can't undo that change any more.")
         return await restore(turn, dict(row.payload or {}))

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from bot.auth import require_scope
 from bot.errors import not_found
+from bot.i18n import normalise
 from bot.messages import InboundMessage, OutboundMessage, Outcome, Sender
 from bot.services import Services
 from bot.web import read_model
@@ -35,6 +36,15 @@ class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     id: str = Field(min_length=1, max_length=200)
     name: str | None = Field(default=None, max_length=200)
+    locale: str | None = Field(default=None, max_length=35)  # BCP 47 ("es", "pt-BR"): the first guess of a language
+
+
+    @field_validator("locale")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is not None and normalise(value) is None:
+            raise ValueError("not a language tag this server knows (use BCP 47, e.g. 'es' or 'pt-BR')")
+        return value
 
 
 class MessageIn(BaseModel):
@@ -83,7 +93,8 @@ class HttpChannel(BaseChannel):
         if channel is None or channel.type != self.type or channel.account_id != key.account_id:
             raise not_found(f"channel {slug!r}")
         body = await read_model(request, MessageIn, limit=self._s.settings.max_body_bytes)
-        sender = Sender(external_id=f"{key.account_id}:{body.user.id}", display_name=body.user.name)
+        sender = Sender(external_id=f"{key.account_id}:{body.user.id}", display_name=body.user.name,
+                        locale=body.user.locale)
         inbound = InboundMessage(
             channel=slug,
             sender=sender,

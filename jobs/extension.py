@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from agents.extensions import Kit
+from jobs.admin import JobAdmin, install_job_routes
 from jobs.callbacks import Callbacks
 from jobs.commands import build_commands
 from jobs.events import Events
@@ -41,7 +42,7 @@ class JobsExtension:
         store = JobStore(s.db, s.clock, events)
         scheduler = Scheduler(store, Monitor(store, s.pipeline, batch=settings.jobs_batch_size), s.platform,
                               settings)
-        reminders = Reminders(store, scheduler, s.pipeline, s.clock)
+        reminders = Reminders(store, scheduler, s.pipeline, s.clock, s.catalogue, s.directory)
         scheduler.runner("reminder", reminders.fire)
         callbacks = Callbacks(store, scheduler, s)
         events.subscribe(callbacks.observe)
@@ -54,9 +55,11 @@ class JobsExtension:
             kit.answer(intent, handler, look_first=intent == "reminder_list", writes=intent in WRITES)
         kit.tools.register(*build_tools(service))
         kit.assignments.extend(PERMISSIONS)
-        kit.commands.register_all(build_commands(service))
+        admin = JobAdmin(store, s)
+        kit.commands.register_all(build_commands(service, admin))
+        install_job_routes(kit.web, s, admin)
         kit.web.router.add_post("/v1/callbacks/{call_id}", callbacks.http)
-        s.governance.pending.register(store.cancel_pending)
+        s.governance.pending.register(store.cancel_pending, store.count_active)
         kit.on_ready.append(service.start)
         kit.on_stop.append(service.stop)
         kit.skills.extend(SKILLS)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from agents.extensions import DirectHandler
 from agents.triage import TriageResult
+from bot.i18n import _
 from bot.turn import Turn
 from jobs.recurrence import FREQUENCIES
 from jobs.reminders import when_text
@@ -38,46 +39,51 @@ async def set_reminder(service: JobsService, turn: Turn, text: str, when: dateti
                        recurrence: dict[str, Any] | None) -> str:
     """Create a reminder and say so; shared by the triage handler and the `reminder_set` tool."""
     now = service.clock.now()
-    text = " ".join(text.split()) or "what you asked"
+    text = " ".join(text.split()) or _("what you asked")
     if recurrence and recurrence.get("freq") not in FREQUENCIES:
         recurrence = None
     if when is None and not recurrence:
-        return f"When should I remind you to {text}?"
+        return _("When should I remind you to {text}?").format(text=text)
     if when is not None and when < now - PAST_GRACE and not recurrence:
-        return f"{when_text(when, turn.timezone, now).capitalize()} has already passed. When should I remind you?"
+        return _("{when} has already passed. When should I remind you?").format(
+            when=when_text(when, turn.timezone, now).capitalize())
     job = await service.reminders.create(turn, text, when, recurrence)
     if service.undo is not None:
         await service.undo.record(turn.user.id, "reminder_set", {"id": job.id}, f"set reminder {job.number}")
-    return (f"OK, I'll remind you: {service.reminders.describe(job, now=now)} (reminder {job.number}; "
-            f"cancel it with /cancel {job.number}).")
+    return _("OK, I'll remind you: {reminder} (reminder {number}; cancel it with /cancel {number}).").format(
+        reminder=service.reminders.describe(job, now=now), number=job.number)
 
 
 async def list_reminders(service: JobsService, turn: Turn, query: str | None = None) -> str:
     jobs = await service.reminders.listing(turn.user.id, query)
     if not jobs:
-        return "You have no reminders set." if not query else f"You have no reminders about {query!r}."
-    lines = ["Your reminders:"] + [f"{job.number}. {service.reminders.describe(job)}" for job in jobs]
-    lines.append("Cancel one with /cancel and its number.")
+        return _("You have no reminders set.") if not query else _("You have no reminders about {query!r}.").format(
+            query=query)
+    lines = [_("Your reminders:"), *(f"{job.number}. {service.reminders.describe(job)}" for job in jobs)]
+    lines.append(_("Cancel one with /cancel and its number."))
     return "\n".join(lines)
 
 
 async def cancel_reminder(service: JobsService, turn: Turn, number: int) -> str:
     job = await service.reminders.cancel(turn.user.id, number)
     if job is None:
-        return f"You have no active reminder {number}. Send 'show my reminders' to see their numbers."
+        return _("You have no active reminder {number}. Send 'show my reminders' to see their numbers.").format(
+            number=number)
     if service.undo is not None:
         await service.undo.record(turn.user.id, "reminder_cancelled", {"id": job.id}, f"cancelled reminder {number}")
-    return f"Cancelled reminder {number} ({job.payload.get('text')}). Say /undo to keep it after all."
+    return _("Cancelled reminder {number} ({text}). Say /undo to keep it after all.").format(
+        number=number, text=job.payload.get("text"))
 
 
 async def cancel_reminder_about(service: JobsService, turn: Turn, about: str) -> str:
     """Cancel the one active reminder whose text contains `about`; several or none: say so, change nothing."""
     jobs = await service.reminders.listing(turn.user.id, about)
     if not jobs:
-        return f"You have no reminder about {about!r}; nothing was cancelled."
+        return _("You have no reminder about {about!r}; nothing was cancelled.").format(about=about)
     if len(jobs) > 1:
         options = "; ".join(f"{job.number}. {job.payload.get('text')}" for job in jobs[:5])
-        return f"Several reminders match {about!r} ({options}). Cancel one with /cancel and its number."
+        return _("Several reminders match {about!r} ({options}). Cancel one with /cancel and its number.").format(
+            about=about, options=options)
     return await cancel_reminder(service, turn, jobs[0].number)
 
 
@@ -101,9 +107,10 @@ def direct_handlers(service: JobsService) -> dict[str, DirectHandler]:
         when, recurrence = parse_when(e.get("when"), turn), e.get("recurrence")
         keep = {k: e[k] for k in ("when", "recurrence", "text") if e.get(k)}
         if not e.get("text"):
-            return await ask(turn, "reminder_set", "text", keep, "What should I remind you about?")
+            return await ask(turn, "reminder_set", "text", keep, _("What should I remind you about?"))
         if when is None and not recurrence:
-            return await ask(turn, "reminder_set", "when", keep, f"When should I remind you to {e['text']}?")
+            return await ask(turn, "reminder_set", "when", keep,
+                             _("When should I remind you to {text}?").format(text=e["text"]))
         return await set_reminder(service, turn, str(e["text"]), when, recurrence)
 
     async def reminder_list(turn: Turn, result: TriageResult) -> str | None:
@@ -121,7 +128,8 @@ def direct_handlers(service: JobsService) -> dict[str, DirectHandler]:
         e = result.entities
         if not e.get("task"):
             key = await tasks.resolve(turn.user.id, e.get("list"))
-            return await ask(turn, "task_add", "task", {"list": key}, f"What should I add to your {list_title(key)}?")
+            return await ask(turn, "task_add", "task", {"list": key},
+                             _("What should I add to your {list}?").format(list=list_title(key)))
         return await tasks.add(turn.user.id, e.get("list"), str(e["task"]))
 
     async def task_list(turn: Turn, result: TriageResult) -> str:
@@ -141,19 +149,20 @@ def direct_handlers(service: JobsService) -> dict[str, DirectHandler]:
         e = result.entities
         key = await tasks.resolve(turn.user.id, e.get("list"))
         if e.get("declined"):
-            return f"OK, I left your {list_title(key)} as it is."
+            return _("OK, I left your {list} as it is.").format(list=list_title(key))
         count = await tasks.open_count(turn.user.id, key)
         if count > CONFIRM_CLEAR_OVER and not e.get("confirmed"):
             items = await tasks.items(turn.user.id, key)
             names = ", ".join(i.text for i in items if i.status == "open")
             return await ask(turn, "task_clear", "confirm", {"list": key},
-                             f"Your {list_title(key)} has {count} items ({names}). Clear them all? (yes/no)")
+                             _("Your {list} has {count} items ({names}). Clear them all? (yes/no)").format(
+                                 list=list_title(key), count=count, names=names))
         return await tasks.clear(turn.user.id, key)
 
     async def list_create(turn: Turn, result: TriageResult) -> str:
         name = result.entities.get("list")
         if not name:
-            return await ask(turn, "list_create", "list", {}, "What should I call the new list?")
+            return await ask(turn, "list_create", "list", {}, _("What should I call the new list?"))
         return await tasks.create_list(turn.user.id, str(name))
 
     return {"reminder_set": reminder_set, "reminder_list": reminder_list, "task_add": task_add,
@@ -168,14 +177,17 @@ def undo_restorers(service: JobsService) -> None:
 
     async def unset(turn: Turn, payload: dict[str, Any]) -> str:
         job = await service.store.change(str(payload.get("id")), ("pending",), "cancelled")
-        return f"Undone: reminder {job.number} is cancelled." if job else "That reminder has already gone off."
+        if job is None:
+            return _("That reminder has already gone off.")
+        return _("Undone: reminder {number} is cancelled.").format(number=job.number)
 
     async def uncancel(turn: Turn, payload: dict[str, Any]) -> str:
         job = await service.store.change(str(payload.get("id")), ("cancelled",), "pending", finished_at=None)
         if job is None:
-            return "That reminder can't be restored."
+            return _("That reminder can't be restored.")
         await service.scheduler.arm(job.due_at)
-        return f"Undone: reminder {job.number} ({job.payload.get('text')}) is back on."
+        return _("Undone: reminder {number} ({text}) is back on.").format(number=job.number,
+                                                                          text=job.payload.get("text"))
 
     service.undo.restorer("reminder_set", unset)
     service.undo.restorer("reminder_cancelled", uncancel)

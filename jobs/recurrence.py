@@ -6,13 +6,16 @@ rebuilds nothing but the timer. Cron triggers keep wall-clock times across DST c
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from babel.dates import format_date
+
+from bot.i18n import _, language, ngettext
 
 FREQUENCIES = ("daily", "weekdays", "weekends", "weekly", "monthly", "hourly", "interval")
 _DAYS = {"monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu", "friday": "fri",
@@ -71,23 +74,32 @@ def describe(recurrence: dict[str, Any], first: datetime, zone: ZoneInfo) -> str
     freq = recurrence.get("freq")
     local = first.astimezone(zone)
     hour, minute = _hm(recurrence, local)
-    at = f"at {hour:02d}:{minute:02d}"
+    at = f"{hour:02d}:{minute:02d}"
     if freq in ("interval", "hourly"):
         seconds = int(recurrence.get("interval_s") or 3600)
         if seconds % 3600 == 0:
             hours = seconds // 3600
-            return "every hour" if hours == 1 else f"every {hours} hours"
+            return ngettext("every hour", "every {n} hours", hours).format(n=hours)
         minutes = max(1, seconds // 60)
-        return "every minute" if minutes == 1 else f"every {minutes} minutes"
+        return ngettext("every minute", "every {n} minutes", minutes).format(n=minutes)
     if freq == "daily":
-        return f"every day {at}"
+        return _("every day at {time}").format(time=at)
     if freq == "weekdays":
-        return f"every weekday {at}"
+        return _("every weekday at {time}").format(time=at)
     if freq == "weekends":
-        return f"every weekend day {at}"
+        return _("every weekend day at {time}").format(time=at)
     if freq == "weekly":
-        day = str(recurrence.get("weekday") or local.strftime("%A")).capitalize()
-        return f"every {day} {at}"
+        day = _weekday_name(recurrence.get("weekday"), local)
+        return _("every {day} at {time}").format(day=day, time=at)
     if freq == "monthly":
-        return f"every month on day {local.day} {at}"
-    return "repeating"
+        return _("every month on day {day} at {time}").format(day=local.day, time=at)
+    return _("repeating")
+
+
+def _weekday_name(weekday: object, local: datetime) -> str:
+    """The weekday's name in the user's language ("Monday", "lunes")."""
+    names = list(_DAYS)
+    wanted = str(weekday or "").casefold()
+    index = names.index(wanted) if wanted in names else local.weekday()
+    monday = date(2024, 1, 1)  # any Monday: the day's name comes from babel, in the active language
+    return format_date(monday + timedelta(days=index), "EEEE", locale=language())

@@ -7,7 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
+
 from bot.clock import Clock
+from bot.directory import Directory
+from bot.i18n import Catalogue, _, language
 from bot.pipeline import Pipeline
 from bot.turn import Turn
 from jobs.recurrence import describe, first_due, next_due
@@ -20,18 +24,22 @@ ACTIVE_REMINDER = ("pending", "running")
 def when_text(moment: datetime, zone: ZoneInfo, now: datetime) -> str:
     """'today at 18:00', 'tomorrow at 09:00', 'Fri 28 Nov at 09:00': what a person would say."""
     local, today = moment.astimezone(zone), now.astimezone(zone).date()
+    clock = f"{local:%H:%M}"
     if local.date() == today:
-        return f"today at {local:%H:%M}"
+        return _("today at {time}").format(time=clock)
     if local.date() == today + timedelta(days=1):
-        return f"tomorrow at {local:%H:%M}"
-    if local.year != today.year:
-        return f"{local:%a %d %b %Y} at {local:%H:%M}"
-    return f"{local:%a %d %b} at {local:%H:%M}"
+        return _("tomorrow at {time}").format(time=clock)
+    # Day and month names in the user's language; the patterns are the catalogue's (CLDR notation).
+    pattern = _("EEE d MMM y") if local.year != today.year else _("EEE d MMM")
+    return _("{date} at {time}").format(date=format_date(local.date(), pattern, locale=language()), time=clock)
 
 
 class Reminders:
-    def __init__(self, store: JobStore, scheduler: Scheduler, pipeline: Pipeline, clock: Clock) -> None:
+    def __init__(self, store: JobStore, scheduler: Scheduler, pipeline: Pipeline, clock: Clock,
+                 catalogue: Catalogue, directory: Directory) -> None:
         self._store = store
+        self._catalogue = catalogue
+        self._directory = directory
         self._scheduler = scheduler
         self._pipeline = pipeline
         self._clock = clock
@@ -62,8 +70,22 @@ class Reminders:
         due = when_text(job.due_at, zone, now)
         if job.recurrence:
             anchor = datetime.fromisoformat(job.payload.get("first_due") or job.due_at.isoformat())
-            return f"{job.payload.get('text')}, {describe(job.recurrence, anchor, zone)} (next: {due})"
-        return f"{job.payload.get('text')}, {due}"
+            return _("{text}, {repeat} (next: {due})").format(text=job.payload.get("text"),
+                                                             repeat=describe(job.recurrence, anchor, zone), due=due)
+        return _("{text}, {due}").format(text=job.payload.get("text"), due=due)
+
+    def _text(self, job: JobRecord, firing: Firing) -> str:
+        text = _("Reminder: {text}").format(text=job.payload.get("text") or _("you asked me to remind you now"))
+        if firing.late(job):
+            assert job.due_at is not None
+            due = job.due_at.astimezone(ZoneInfo(job.timezone))
+            same_day = due.date() == firing.now.astimezone(due.tzinfo).date()
+            day = "" if same_day else format_date(due.date(), _("EEE d MMM"), locale=language()) + " "
+            at = f"{day}{due:%H:%M}"
+            down = firing.while_down(job)
+            late = _(" (late: due at {at}, the server was down)") if down else _(" (late: due at {at})")
+            text += late.format(at=at)
+        return text
 
     async def listing(self, user_id: str, query: str | None = None) -> list[JobRecord]:
         jobs = await self._store.listing(user_id=user_id, type="reminder", states=ACTIVE_REMINDER, limit=200)
@@ -82,13 +104,9 @@ class Reminders:
     async def fire(self, job: JobRecord, firing: Firing) -> tuple[str, dict[str, Any]]:
         """The runner for `reminder` jobs (claimed by this worker): deliver, then say whether it is done or when
         it comes next."""
-        text = f"Reminder: {job.payload.get('text') or 'you asked me to remind you now'}"
-        if firing.late(job):
-            assert job.due_at is not None
-            due = job.due_at.astimezone(ZoneInfo(job.timezone))
-            same_day = due.date() == firing.now.astimezone(due.tzinfo).date()
-            at = f"{due:%H:%M}" if same_day else f"{due:%a %d %b %H:%M}"
-            text += f" (late: due at {at}, the server was down)" if firing.while_down(job) else f" (late: due at {at})"
+        user = await self._directory.user(job.user_id) if job.user_id else None
+        with self._catalogue.use(user.locale if user else None):  # this task is the scheduler's, not a turn's
+            text = self._text(job, firing)
         assert job.conversation_id is not None
         result: dict[str, Any] = {"fired_at": firing.now.isoformat()}
         try:

@@ -107,16 +107,25 @@ class JobStore:
         return None if row is None else record(row)
 
     async def listing(self, *, user_id: str | None = None, account_id: str | None = None, type: str | None = None,
-                      states: Sequence[str] = ACTIVE, limit: int = 50) -> list[JobRecord]:
-        query = select(jt.job).where(jt.job.c.state.in_(list(states)))
-        if user_id is not None:
-            query = query.where(jt.job.c.user_id == user_id)
-        if account_id is not None:
-            query = query.where(jt.job.c.account_id == account_id)
-        if type is not None:
-            query = query.where(jt.job.c.type == type)
-        rows = await self.db.all(query.order_by(jt.job.c.due_at.is_(None), jt.job.c.due_at, jt.job.c.id).limit(limit))
+                      states: Sequence[str] = ACTIVE, limit: int = 50, offset: int = 0,
+                      agent_id: str | None = None) -> list[JobRecord]:
+        query = _where(select(jt.job), user_id=user_id, account_id=account_id, type=type, states=states,
+                       agent_id=agent_id)
+        rows = await self.db.all(query.order_by(jt.job.c.due_at.is_(None), jt.job.c.due_at, jt.job.c.id)
+                                 .limit(limit).offset(offset))
         return [record(row) for row in rows]
+
+    async def count(self, *, account_id: str | None = None, states: Sequence[str] = ACTIVE,
+                    agent_id: str | None = None) -> int:
+        row = await self.db.one(_where(select(func.count()).select_from(jt.job), account_id=account_id,
+                                       states=states, agent_id=agent_id))
+        return int(row[0]) if row is not None else 0
+
+    async def count_active(self, scope: WorkScope) -> int:
+        """Jobs not finished yet in the scope (what /agent show calls active jobs)."""
+        row = await self.db.one(_where(select(func.count()).select_from(jt.job), account_id=scope.account_id,
+                                       user_id=scope.user_id, agent_id=scope.agent_id, states=ACTIVE))
+        return int(row[0]) if row is not None else 0
 
     async def next_wake(self) -> datetime | None:
         """The earliest moment something is due: a pending job, or a waiting/running job's timeout. Three index
@@ -246,6 +255,15 @@ class JobStore:
         statement = (update(jt.job).where(jt.job.c.id == job_id, jt.job.c.observed_at.is_(None))
                      .values(observed_at=self.clock.now()))
         return bool(await self.db.run(lambda conn: conn.execute(statement).rowcount))
+
+
+def _where(query: Any, *, states: Sequence[str], user_id: str | None = None, account_id: str | None = None,
+           agent_id: str | None = None, type: str | None = None) -> Any:
+    query = query.where(jt.job.c.state.in_(list(states)))
+    for column, value in (("user_id", user_id), ("account_id", account_id), ("agent_id", agent_id), ("type", type)):
+        if value is not None:
+            query = query.where(jt.job.c[column] == value)
+    return query
 
 
 def _aware(value: Any) -> datetime:

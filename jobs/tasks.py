@@ -18,6 +18,7 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from bot.clock import Clock
+from bot.i18n import _, ngettext
 from bot.ids import new_id
 from bot.store.batch import Insert
 from bot.store.database import Database
@@ -39,7 +40,7 @@ def list_key(name: str | None) -> str:
 
 
 def list_title(key: str) -> str:
-    return "to-do list" if key == "todo" else f"{key} list"
+    return _("to-do list") if key == "todo" else _("{name} list").format(name=key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,15 +92,16 @@ class Tasks:
     async def add(self, user_id: str, list_name: str | None, text: str, *, turn: Turn | None = None) -> str:
         key, text = await self.resolve(user_id, list_name), " ".join(text.split())[:MAX_TASK_CHARS]
         if not text:
-            return f"What should I add to your {list_title(key)}?"
+            return _("What should I add to your {list}?").format(list=list_title(key))
         current = [item for item in await self.items(user_id, key) if item.status == "open"]
         if any(item.text.casefold() == text.casefold() for item in current):
-            return f"{text} is already on your {list_title(key)}."
+            return _("{text} is already on your {list}.").format(text=text, list=list_title(key))
         task_id = new_id("tsk")
         await self._db.write([Insert(jt.task, {"id": task_id, "user_id": user_id, "list_name": key,
                                               "text": text, "status": "open", "created_at": self._clock.now()})])
         await self._record(user_id, "task_added", {"id": task_id}, f"added {text} to your {list_title(key)}")
-        return f"Added {text} to your {list_title(key)} ({_count(len(current) + 1)})."
+        return _("Added {text} to your {list} ({count}).").format(text=text, list=list_title(key),
+                                                                 count=_count(len(current) + 1))
 
     async def show(self, user_id: str, list_name: str | None, query: str | None = None) -> str:
         key = await self.resolve(user_id, list_name)
@@ -109,29 +111,30 @@ class Tasks:
         open_items = [item for item in items if item.status == "open"]
         done = len(items) - len(open_items)
         if not open_items:
-            tail = f" ({done} done)" if done else ""
-            return f"Your {list_title(key)} is empty{tail}." if not query else \
-                f"Nothing matching {query!r} on your {list_title(key)}."
-        lines = [f"Your {list_title(key)}:"] + [f"{n}. {item.text}" for n, item in enumerate(open_items, 1)]
+            tail = _(" ({done} done)").format(done=done) if done else ""
+            return _("Your {list} is empty{tail}.").format(list=list_title(key), tail=tail) if not query else \
+                _("Nothing matching {query!r} on your {list}.").format(query=query, list=list_title(key))
+        lines = [_("Your {list}:").format(list=list_title(key)),
+                 *(f"{n}. {item.text}" for n, item in enumerate(open_items, 1))]
         if done:
-            lines.append(f"({done} done)")
+            lines.append(_("({done} done)").format(done=done))
         return "\n".join(lines)
 
     async def show_all(self, user_id: str) -> str:
         lists = await self.lists(user_id)
         if not lists:
-            return "You have no lists yet. Say 'add milk to my shopping list' or 'make a packing list'."
-        lines = ["Your lists:"] + [f"- {list_title(key)} ({_count(n)})" for key, n in lists.items()]
+            return _("You have no lists yet. Say 'add milk to my shopping list' or 'make a packing list'.")
+        lines = [_("Your lists:")] + [f"- {list_title(key)} ({_count(n)})" for key, n in lists.items()]
         return "\n".join(lines)
 
     async def create_list(self, user_id: str, name: str) -> str:
         key = list_key(name)
         if key in await self.lists(user_id):
-            return f"You already have a {list_title(key)}."
+            return _("You already have a {list}.").format(list=list_title(key))
         await self._db.write([Insert(jt.task_list, {"id": new_id("tls"), "user_id": user_id, "list_name": key,
                                                    "created_at": self._clock.now()})])
         await self._record(user_id, "list_created", {"list": key}, f"made your {list_title(key)}")
-        return f"Made your {list_title(key)}. Add to it with 'add … to my {list_title(key)}'."
+        return _("Made your {list}. Add to it with 'add … to my {list}'.").format(list=list_title(key))
 
     async def done(self, user_id: str, list_name: str | None, text: str) -> str:
         key = await self.resolve(user_id, list_name)
@@ -141,7 +144,7 @@ class Tasks:
         now = self._clock.now()
         await self._run(update(jt.task).where(jt.task.c.id == found.id).values(status="done", done_at=now))
         await self._record(user_id, "task_done", {"id": found.id}, f"ticked off {found.text}")
-        return f"Done: {found.text}, ticked off your {list_title(key)}."
+        return _("Done: {text}, ticked off your {list}.").format(text=found.text, list=list_title(key))
 
     async def remove(self, user_id: str, list_name: str | None, text: str) -> str:
         """Remove the one item `text` names; with no list named, from whichever list holds it."""
@@ -154,12 +157,12 @@ class Tasks:
             key = ""
         found = _match(pool, text)
         if isinstance(found, str):
-            where = list_title(key) if key else "lists"
+            where = list_title(key) if key else _("lists")
             return found.replace("{list}", where)
         await self._run(delete(jt.task).where(jt.task.c.id == found.id))
         title = list_title(found.list_name)
         await self._record(user_id, "tasks_removed", {"rows": [_row(found)]}, f"removed {found.text} from your {title}")
-        return f"Removed {found.text} from your {title}. Say /undo to put it back."
+        return _("Removed {text} from your {list}. Say /undo to put it back.").format(text=found.text, list=title)
 
     async def open_count(self, user_id: str, key: str) -> int:
         return len([i for i in await self.items(user_id, key) if i.status == "open"])
@@ -169,14 +172,15 @@ class Tasks:
         items = await self.items(user_id, key)
         if not items:
             if key not in await self.lists(user_id):
-                return f"You have no {list_title(key)}; nothing was changed."
-            return f"Your {list_title(key)} was already empty."
+                return _("You have no {list}; nothing was changed.").format(list=list_title(key))
+            return _("Your {list} was already empty.").format(list=list_title(key))
         ids = [item.id for item in items]
         removed = await self._run(delete(jt.task).where(jt.task.c.id.in_(ids)))
-        names = ", ".join(item.text for item in items[:10]) + (" and more" if len(items) > 10 else "")
+        names = ", ".join(item.text for item in items[:10]) + (_(" and more") if len(items) > 10 else "")
         await self._record(user_id, "tasks_removed", {"rows": [_row(i) for i in items]},
                            f"cleared your {list_title(key)}")
-        return f"Cleared your {list_title(key)}: removed {names} ({_count(removed)}). Say /undo to bring them back."
+        return _("Cleared your {list}: removed {names} ({count}). Say /undo to bring them back.").format(
+            list=list_title(key), names=names, count=_count(removed))
 
     async def _record(self, user_id: str, kind: str, payload: dict[str, Any], summary: str) -> None:
         if self._undo is not None:
@@ -187,33 +191,34 @@ class Tasks:
                      done_at=datetime.fromisoformat(r["done_at"]) if r.get("done_at") else None)
                 for r in payload.get("rows", [])]
         if not rows:
-            return "There was nothing to put back."
+            return _("There was nothing to put back.")
         await self._db.write([Insert(jt.task, row) for row in rows])
         titles = sorted({list_title(r["list_name"]) for r in rows})
         what = rows[0]["text"] if len(rows) == 1 else _count(len(rows))
-        return f"Undone: {what} back on your {' and '.join(titles)}."
+        return _("Undone: {what} back on your {titles}.").format(what=what, titles=_(" and ").join(titles))
 
     async def _restore_added(self, turn: Turn, payload: dict[str, Any]) -> str:
         row = await self._db.one(select(jt.task).where(jt.task.c.id == payload.get("id"),
                                                       jt.task.c.user_id == turn.user.id))
         if row is None:
-            return "That item is already gone."
+            return _("That item is already gone.")
         await self._run(delete(jt.task).where(jt.task.c.id == row.id))
-        return f"Undone: {row.text} taken off your {list_title(row.list_name)} again."
+        return _("Undone: {text} taken off your {list} again.").format(text=row.text, list=list_title(row.list_name))
 
     async def _restore_done(self, turn: Turn, payload: dict[str, Any]) -> str:
         row = await self._db.one(select(jt.task).where(jt.task.c.id == payload.get("id"),
                                                       jt.task.c.user_id == turn.user.id))
         if row is None:
-            return "That item is gone."
+            return _("That item is gone.")
         await self._run(update(jt.task).where(jt.task.c.id == row.id).values(status="open", done_at=None))
-        return f"Undone: {row.text} is open again on your {list_title(row.list_name)}."
+        return _("Undone: {text} is open again on your {list}.").format(text=row.text,
+                                                                        list=list_title(row.list_name))
 
     async def _restore_list(self, turn: Turn, payload: dict[str, Any]) -> str:
         key = str(payload.get("list"))
         L = jt.task_list
         await self._run(delete(L).where(L.c.user_id == turn.user.id, L.c.list_name == key))
-        return f"Undone: your {list_title(key)} is gone again (its items, if any, stay)."
+        return _("Undone: your {list} is gone again (its items, if any, stay).").format(list=list_title(key))
 
     async def _run(self, statement: Any) -> int:
         def apply(conn: Connection) -> int:
@@ -228,7 +233,7 @@ def _row(item: TaskItem) -> dict[str, Any]:
 
 
 def _count(n: int) -> str:
-    return "1 item" if n == 1 else f"{n} items"
+    return ngettext("{n} item", "{n} items", n).format(n=n)
 
 
 def _match(items: Sequence[TaskItem], text: str) -> TaskItem | str:
@@ -236,19 +241,19 @@ def _match(items: Sequence[TaskItem], text: str) -> TaskItem | str:
     it. A string (with a `{list}` slot) explains a miss or an ambiguity; nothing is ever picked by a guess."""
     wanted = _ARTICLE.sub("", " ".join(text.casefold().split()))
     if not wanted:
-        return "Which item on your {list}?"
+        return _("Which item on your {list}?")
     exact = [item for item in items if _ARTICLE.sub("", item.text.casefold()) == wanted]
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
         where = sorted({list_title(i.list_name) for i in exact})
         if len(where) > 1:
-            return f"{text} is on several lists ({', '.join(where)}): which one?"
+            return _("{text} is on several lists ({where}): which one?").format(text=text, where=", ".join(where))
         return exact[0]
     partial = [item for item in items if wanted in item.text.casefold()]
     if len(partial) == 1:
         return partial[0]
     if not partial:
-        return f"{text} is not on your {{list}}; nothing was changed."
+        return _("{text} is not on your {list}; nothing was changed.").format(text=text, list="{list}")
     options = ", ".join(item.text for item in partial[:5])
-    return f"Which one on your {{list}}: {options}? Nothing was changed."
+    return _("Which one on your {list}: {options}? Nothing was changed.").format(list="{list}", options=options)

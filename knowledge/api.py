@@ -1,11 +1,12 @@
 """HTTP document upload: `POST /v1/knowledge/documents`, the raw file as the body.
 
-    POST /v1/knowledge/documents?scope=account|agent|user&agent=SLUG&user=USER_ID&title=NAME
+    POST /v1/knowledge/documents?scope=account|agent|team|user&agent=SLUG&team=SLUG&user=USER_ID&title=NAME
     Authorization: Bearer thk_…      Content-Type: text/plain | text/markdown | application/pdf
 
 `scope=user` (the default when `user` is given) needs `messages:write` and a user of the key's account;
-`agent` and `account` scope need the `admin` scope. 201 with the document; its chunks are searchable once
-embedded (in the background). Errors use the JSON envelope; the body limit is THINKLIO_KNOWLEDGE_MAX_DOCUMENT_BYTES.
+`agent`, `team` (an active team of the account, by slug) and `account` scope need the `admin` scope. 201 with
+the document; its chunks are searchable once embedded (in the background). Errors use the JSON envelope; the
+body limit is THINKLIO_KNOWLEDGE_MAX_DOCUMENT_BYTES.
 """
 
 from __future__ import annotations
@@ -57,11 +58,17 @@ def upload_route(services: Services, knowledge: Knowledge) -> web.RouteDef:
             if agent is None:
                 raise ThinklioError("bad_request", "scope=agent needs ?agent=SLUG of an agent of this account")
             owner = Partition(caller.account_id, "agent", agent.id)
+        elif scope == "team":
+            require_scope(caller, "admin")
+            team = await services.directory.team_by_slug(caller.account_id, query.get("team", "").strip().lower())
+            if team is None or team.status != "active":
+                raise ThinklioError("bad_request", "scope=team needs ?team=SLUG of an active team of this account")
+            owner = Partition(caller.account_id, "team", team.id)
         elif scope == "account":
             require_scope(caller, "admin")
             owner = Partition(caller.account_id, "account", caller.account_id)
         else:
-            raise ThinklioError("bad_request", "scope must be user, agent or account")
+            raise ThinklioError("bad_request", "scope must be user, agent, team or account")
         media_type = request.content_type
         kind = MEDIA_TYPES.get(media_type)
         if kind is None:

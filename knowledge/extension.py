@@ -9,6 +9,7 @@ from typing import ClassVar
 from agents.extensions import Kit
 from agents.llm.base import estimate_tokens
 from bot.turn import Turn
+from knowledge.agent_view import agent_knowledge
 from knowledge.api import upload_route
 from knowledge.attachments import attachment_reader
 from knowledge.commands import knowledge_commands
@@ -90,9 +91,10 @@ class KnowledgeExtension:
         kit.tools.register(*memory_tools(knowledge))
         kit.assignments.extend(TOOL_PERMISSIONS)
         kit.commands.register_all(knowledge_commands(knowledge))
+        s.governance.agents.describe("knowledge", agent_knowledge(s.db))  # its facts and documents in /agent show
         kit.web.router.add_routes([upload_route(s, knowledge)])
         kit.knowledge_hooks.append(context_hook(knowledge))
-        kit.attachment_handlers.append(attachment_reader(knowledge, s.pipeline))
+        kit.attachment_handlers.append(attachment_reader(knowledge, s.pipeline, s.directory))
         proposer = FactProposer(kit.model, s.pipeline, mode=settings.knowledge_extract_with_model,
                                 model_name=settings.knowledge_extract_model,
                                 min_confidence=settings.knowledge_extract_min_confidence)

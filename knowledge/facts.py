@@ -24,6 +24,14 @@ from knowledge.index import Partition
 F = kt.knowledge_fact
 
 
+def visible_teams(turn: Turn) -> list[str]:
+    """The teams whose knowledge this turn sees: the sender's (active) teams, narrowed to the agent's own team
+    when the agent works for one, so a team's agent never brings another team's knowledge into its answers."""
+    if turn.agent.team_id is not None:
+        return [turn.agent.team_id] if turn.agent.team_id in turn.teams else []
+    return sorted(turn.teams)
+
+
 @dataclass(frozen=True, slots=True)
 class Scopes:
     """What one caller may see: partitions of one account."""
@@ -34,8 +42,8 @@ class Scopes:
     @classmethod
     def of_turn(cls, turn: Turn) -> Scopes:
         account = turn.channel.account_id
-        # Teams do not exist yet; when they do, the user's teams join this list.
         return cls(account, (Partition(account, "user", turn.user.id), Partition(account, "agent", turn.agent.id),
+                             *(Partition(account, "team", team) for team in visible_teams(turn)),
                              Partition(account, "account", account)))
 
     def allows(self, row: Any) -> bool:

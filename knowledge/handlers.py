@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from bot.i18n import _
 from bot.turn import Turn
 from knowledge.facts import Fact, Scopes, normalise_subject
 from knowledge.index import Partition
@@ -27,7 +28,7 @@ def own_partition(turn: Turn) -> Partition:
 
 
 def _your(subject: str) -> str:
-    return f"your {subject}"
+    return _("your {subject}").format(subject=subject)
 
 
 def _known_name(turn: Turn) -> str | None:
@@ -64,14 +65,16 @@ class Handlers:
         if fact.subject == "name":
             await self._directory.update_user(turn.user.id, display_name=fact.value[:200])
         if predicate == "note":
-            return "Noted." if not saved.unchanged else "I already had that noted."
+            return _("Noted.") if not saved.unchanged else _("I already had that noted.")
         if saved.unchanged:
-            return f"I already knew that: {_your(fact.subject)} is {fact.value}."
+            return _("I already knew that: {subject} is {value}.").format(subject=_your(fact.subject),
+                                                                          value=fact.value)
         if saved.previous is not None:
-            return f"Updated: {_your(fact.subject)} is now {fact.value} (it was {saved.previous.value})."
+            return _("Updated: {subject} is now {value} (it was {previous}).").format(
+                subject=_your(fact.subject), value=fact.value, previous=saved.previous.value)
         if fact.subject == "name":
-            return f"Nice to meet you, {fact.value}! I'll remember your name."
-        return f"Got it: {_your(fact.subject)} is {fact.value}."
+            return _("Nice to meet you, {value}! I'll remember your name.").format(value=fact.value)
+        return _("Got it: {subject} is {value}.").format(subject=_your(fact.subject), value=fact.value)
 
     async def recall(self, turn: Turn, result: TriageResult) -> str | None:
         subject = result.entities.get("subject")
@@ -84,22 +87,24 @@ class Handlers:
         check = result.entities.get("check")
         if isinstance(check, str) and check:
             if value is None:
-                return f"I don't know {_your(subject)} yet. Tell me with 'my {subject} is …'."
+                return _("I don't know {your_subject} yet. Tell me with 'my {subject} is …'.").format(
+                    your_subject=_your(subject), subject=subject)
             if value.lower() == check.lower():
-                return f"Yes, {_your(subject)} is {value}."
-            return f"No, {_your(subject)} is {value}, as far as I know."
+                return _("Yes, {subject} is {value}.").format(subject=_your(subject), value=value)
+            return _("No, {subject} is {value}, as far as I know.").format(subject=_your(subject), value=value)
         if value is not None:
-            return f"{_your(subject).capitalize()} is {value}."
+            return _("{subject} is {value}.").format(subject=_your(subject).capitalize(), value=value)
         related = await self._k.facts.mentioning(scopes, subject, limit=3)
         if related:
-            return "Here is what I know about that:\n" + "\n".join(
-                f"- {_your(fact.subject)} is {fact.value}" for fact in related)
+            return "\n".join([_("Here is what I know about that:"), *(
+                _("- {subject} is {value}").format(subject=_your(fact.subject), value=fact.value) for fact in related)])
         hits = await self._k.search(scopes, subject, limit=3, kinds=("fact",), min_score=RECALL_MIN_SCORE)
         if hits:
-            return "Here is what I know about that:\n" + "\n".join(f"- {hit.text}" for hit in hits)
+            return "\n".join([_("Here is what I know about that:"), *(f"- {hit.text}" for hit in hits)])
         if not result.direct:  # a subject triage was unsure of, and nothing known: the model may know better
             return None
-        return f"I don't know {_your(subject)} yet. Tell me with 'my {subject} is …'."
+        return _("I don't know {your_subject} yet. Tell me with 'my {subject} is …'.").format(
+            your_subject=_your(subject), subject=subject)
 
     async def forget(self, turn: Turn, result: TriageResult) -> str | None:
         """Forget the facts stored under exactly this subject. A fact found only by meaning is never forgotten
@@ -111,7 +116,7 @@ class Handlers:
         own = own_partition(turn)
         mine = Scopes(own.account_id, (own,))
         if result.entities.get("declined"):
-            return f"OK, I still know {_your(subject)}."
+            return _("OK, I still know {subject}.").format(subject=_your(subject))
         facts = await self._k.facts.about(mine, subject)
         if not facts:
             hits = await self._k.search(mine, subject, limit=2, kinds=("fact",), min_score=FORGET_MIN_SCORE)
@@ -119,15 +124,19 @@ class Handlers:
                 near = hits[0].fact
                 return await self._questions.ask(
                     turn, "forget", "confirm", {"subject": near.subject},
-                    f"Do you mean {_your(near.subject)} ({near.value})? Say yes to forget it, or no to keep it.")
-            return None if not result.direct else f"I don't have anything about {_your(subject)} to forget."
+                    _("Do you mean {subject} ({value})? Say yes to forget it, or no to keep it.").format(
+                        subject=_your(near.subject), value=near.value))
+            if not result.direct:
+                return None
+            return _("I don't have anything about {subject} to forget.").format(subject=_your(subject))
         await self._k.facts.archive(mine, [f.id for f in facts], now=self._k.clock.now())
         await self._k.sync()
         if self._undo is not None:
             await self._undo.record(turn.user.id, "facts_forgotten", {"ids": [f.id for f in facts]},
                                     f"forgot {_your(facts[0].subject)}")
         values = ", ".join(f.value for f in facts[:3])
-        return f"Done: I've forgotten {_your(facts[0].subject)} (it was {values}). Say /undo to bring it back."
+        return _("Done: I've forgotten {subject} (it was {values}). Say /undo to bring it back.").format(
+            subject=_your(facts[0].subject), values=values)
 
     async def _restore(self, turn: Turn, payload: dict[str, Any]) -> str:
         own = own_partition(turn)
@@ -135,8 +144,9 @@ class Handlers:
                                                now=self._k.clock.now())
         await self._k.sync()
         if not restored:
-            return "That fact has changed since; nothing to bring back."
-        return f"Undone: I know {_your(restored[0].subject)} again ({restored[0].value})."
+            return _("That fact has changed since; nothing to bring back.")
+        return _("Undone: I know {subject} again ({value}).").format(subject=_your(restored[0].subject),
+                                                                     value=restored[0].value)
 
 
 def _best(facts: list[Fact]) -> Fact:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from agents.tools import Tool, ToolContext, tool
+from bot.errors import ThinklioError
 from knowledge.facts import Scopes
 from knowledge.index import Partition
+from knowledge.teams import writable_team
 
 if TYPE_CHECKING:
     from knowledge.service import Knowledge
@@ -21,7 +23,7 @@ def memory_tools(knowledge: Knowledge) -> tuple[Tool, Tool]:
     # The value must be the user's words: never a search result, a document passage or the model's own guess.
     @tool(trust="write", name="memory_store", timeout=LOAD_TIMEOUT, grounded=("value",))
     async def memory_store(ctx: ToolContext, subject: str, value: str, category: str | None = None,
-                           scope: Literal["user", "agent", "account"] = "user") -> str:
+                           scope: Literal["user", "team", "agent", "account"] = "user") -> str:
         """Remember a fact for later, e.g. subject 'wifi password', value 'hunter2'. A new value for the same
         subject replaces the old one.
 
@@ -29,15 +31,22 @@ def memory_tools(knowledge: Knowledge) -> tuple[Tool, Tool]:
             subject: what the fact is about, short, e.g. 'favourite colour'.
             value: the fact's value, e.g. 'green'.
             category: optional grouping such as 'profile', 'preference', 'contact'.
-            scope: 'user' (this user only, the default); 'agent' or 'account' need an account admin.
+            scope: 'user' (this user only, default), 'team' (the user's team sees it), 'agent', 'account' (admins).
         """
         turn = ctx.turn
         account = turn.channel.account_id
-        if scope != "user" and not turn.is_account_admin:
+        if scope == "team":
+            try:
+                owner = await writable_team(turn, ctx.services.directory)
+            except ThinklioError as exc:
+                return f"error: {exc.message}"
+        elif scope != "user" and not turn.is_account_admin:
             return "error: only an account admin may store facts for the whole agent or account"
-        scope_id = {"user": turn.user.id, "agent": turn.agent.id, "account": account}[scope]
+        else:
+            scope_id = {"user": turn.user.id, "agent": turn.agent.id, "account": account}[scope]
+            owner = Partition(account, scope, scope_id)
         saved = await knowledge.facts.remember(
-            Partition(account, scope, scope_id), subject, value, now=knowledge.clock.now(), source="tool",
+            owner, subject, value, now=knowledge.clock.now(), source="tool",
             category=category, confidence=0.9, locale=turn.user.locale, agent_id=turn.agent.id,
             interaction_id=turn.interaction_id)
         await knowledge.sync()

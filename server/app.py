@@ -27,6 +27,7 @@ from bot.directory import Directory
 from bot.gates import build_gates
 from bot.governance import Governance
 from bot.http_api import install_routes
+from bot.i18n import Catalogue
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.platform import PlatformState
@@ -65,13 +66,14 @@ class App:
         metrics = Metrics()
         platform = PlatformState(db, clock)
         directory = Directory(db, clock)
+        catalogue = Catalogue()
         platform.on_invalidate(directory.invalidate)
         pipeline = Pipeline(db=db, directory=directory, gates=build_gates(platform, directory), routes=[],
-                            metrics=metrics, clock=clock, settings=settings)
+                            metrics=metrics, clock=clock, settings=settings, catalogue=catalogue)
         api_keys = ApiKeys(db, clock, platform)
         self.services = Services(settings=settings, clock=clock, db=db, metrics=metrics, platform=platform,
                                  directory=directory, api_keys=api_keys, commands=CommandRegistry(),
-                                 pipeline=pipeline,
+                                 pipeline=pipeline, catalogue=catalogue,
                                  governance=Governance.build(db, clock, directory, platform, api_keys))
         self.web = web.Application(middlewares=[error_middleware(metrics)],
                                    client_max_size=settings.max_body_bytes)
@@ -98,6 +100,7 @@ class App:
                        undo=self.undo, knowledge_hooks=knowledge_hooks)
         for extension in self._extensions:
             extension.install(self.kit)
+        self.services.governance.agents.attach_tools(self.tools.catalogue, self.kit.assignments)
         pipeline.routes.extend(self._build_routes())
         pipeline.model_route = self._harness
         pipeline.after_turn.extend(self.kit.after_turn)

@@ -150,6 +150,10 @@ class ToolRegistry:
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)
 
+    def catalogue(self) -> dict[str, str]:
+        """Every tool's name and the trust it needs (what an administrator may assign)."""
+        return {name: item.trust for name, item in self._tools.items()}
+
     def offered(self, assigned: dict[str, str], access: str) -> list[Tool]:
         """The agent's assigned tools a model with `access` ("none" or a trust level) may be offered, by name."""
         if access == "none":

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.i18n import _, long_date
 
 from .common import TriageResult
 
@@ -22,10 +24,6 @@ def _clock(moment: datetime) -> str:
     return moment.strftime("%H:%M")
 
 
-def _long_date(day: date) -> str:
-    return f"{day.strftime('%A')}, {day.day} {day.strftime('%B %Y')}"
-
-
 def _place_label(place: str, zone: str) -> str:
     """The place as the gazetteer names it, and the zone it chose (a name may be shared: Paris, Texas)."""
     label = " ".join(w.capitalize() if w.islower() else w for w in place.split())
@@ -39,7 +37,7 @@ def _answer_time(result: TriageResult, ctx: AnswerContext) -> str | None:
         return None  # a place we could not resolve: never answer with the user's own time
     if not zone_name:
         local = ctx.now.astimezone(ctx.tz)
-        return f"It's {_clock(local)} ({ctx.tz.key})."
+        return _("It's {time} ({zone}).").format(time=_clock(local), zone=ctx.tz.key)
     place = str(e.get("place_name") or e.get("place") or zone_name)
     try:
         zones = [ZoneInfo(str(z)) for z in (e.get("timezones") or [zone_name])]
@@ -47,11 +45,12 @@ def _answer_time(result: TriageResult, ctx: AnswerContext) -> str | None:
         return None
     times = {(ctx.now.astimezone(z).strftime("%H:%M %A")): z for z in zones}
     if len(times) > 1:  # a country or state across zones: each of its main ones
-        parts = [f"{_clock(ctx.now.astimezone(z))} in {z.key}" for z in times.values()]
-        return f"{place} has several time zones: it's " + ", ".join(parts) + "."
+        parts = [_("{time} in {zone}").format(time=_clock(ctx.now.astimezone(z)), zone=z.key) for z in times.values()]
+        return _("{place} has several time zones: it's {times}.").format(place=place, times=", ".join(parts))
     local = ctx.now.astimezone(zones[0])
     label = _place_label(place, zones[0].key)
-    return f"It's {_clock(local)} on {_long_date(local.date())} in {label}."
+    return _("It's {time} on {date} in {place}.").format(time=_clock(local), date=long_date(local.date()),
+                                                           place=label)
 
 
 def _answer_date(result: TriageResult, ctx: AnswerContext) -> str:
@@ -59,28 +58,28 @@ def _answer_date(result: TriageResult, ctx: AnswerContext) -> str:
     offset = int(result.entities.get("offset_days", 0) or 0)
     day = today + timedelta(days=offset)
     if offset == 0:
-        return f"Today is {_long_date(day)}."
+        return _("Today is {date}.").format(date=long_date(day))
     if offset == 1:
-        return f"Tomorrow is {_long_date(day)}."
+        return _("Tomorrow is {date}.").format(date=long_date(day))
     if offset == -1:
-        return f"Yesterday was {_long_date(day)}."
+        return _("Yesterday was {date}.").format(date=long_date(day))
     if offset > 0:
-        return f"In {offset} days it will be {_long_date(day)}."
-    return f"{-offset} days ago it was {_long_date(day)}."
+        return _("In {days} days it will be {date}.").format(days=offset, date=long_date(day))
+    return _("{days} days ago it was {date}.").format(days=-offset, date=long_date(day))
 
 
 def _answer_greeting(result: TriageResult, ctx: AnswerContext) -> str:
-    hello = f"Hi {ctx.user_name}!" if ctx.user_name else "Hi!"
+    hello = _("Hi {name}!").format(name=ctx.user_name) if ctx.user_name else _("Hi!")
     if result.entities.get("asks_wellbeing"):
-        return f"{hello} I'm doing well, thanks for asking. What can I do for you?"
-    return f"{hello} What can I do for you?"
+        return _("{hello} I'm doing well, thanks for asking. What can I do for you?").format(hello=hello)
+    return _("{hello} What can I do for you?").format(hello=hello)
 
 
 def _answer_help(ctx: AnswerContext) -> str:
-    lines = [f"I'm {ctx.agent_name}. Here is what I can help with:"]
+    lines = [_("I'm {name}. Here is what I can help with:").format(name=ctx.agent_name)]
     lines += [f"- {name}: {desc}" for name, desc in ctx.capabilities]
     if not ctx.capabilities:
-        lines.append("- just ask me anything and I'll do my best.")
+        lines.append(_("- just ask me anything and I'll do my best."))
     return "\n".join(lines)
 
 
@@ -94,9 +93,9 @@ def answer(result: TriageResult, ctx: AnswerContext) -> str | None:
     if intent == "greeting":
         return _answer_greeting(result, ctx)
     if intent == "goodbye":
-        return f"Bye{', ' + ctx.user_name if ctx.user_name else ''}! Talk soon."
+        return _("Bye, {name}! Talk soon.").format(name=ctx.user_name) if ctx.user_name else _("Bye! Talk soon.")
     if intent == "thanks":
-        return "You're welcome!"
+        return _("You're welcome!")
     if intent == "help":
         return _answer_help(ctx)
     return None

@@ -1,5 +1,5 @@
-"""Administration from chat: platform kill switch and maintenance, agent pause, status. People, roles, the account
-and the audit trail are in `governance.py`."""
+"""Administration from chat: platform kill switch and maintenance, status. People, roles, the account and the
+audit trail are in `governance.py`; agents (their pause too) in `agents_admin.py`."""
 
 from __future__ import annotations
 
@@ -38,23 +38,10 @@ async def status_command(ctx: CommandContext) -> str:
             f"Channel {ctx.turn.channel.slug} ({ctx.turn.channel.type}): {ctx.turn.channel.status}.")
 
 
-async def agent_command(ctx: CommandContext) -> str:
-    action, _, slug = ctx.args.partition(" ")
-    if action not in ("pause", "resume") or not slug.strip():
-        raise CommandError("Usage: /agent pause|resume SLUG")
-    agent, cancelled = await ctx.governance.controls.set_agent(
-        Actor.of_turn(ctx.turn), slug.strip(), "paused" if action == "pause" else "active")
-    if action == "pause":
-        return f"Agent {agent.slug} is paused: it takes no new messages.{_cancelled(cancelled)}"
-    return f"Agent {agent.slug} is active again."
-
-
 ADMIN_COMMANDS = (
     Command("status", "platform, agent and channel state", status_command, admin=True),
     Command("pause", "stop all processing (kill switch)", pause_command, admin=True),
     Command("resume", "resume processing", resume_command, admin=True),
     Command("maintenance", "keep messages and answer them later", maintenance_command, usage="on|off",
             admin=True),
-    Command("agent", "pause or resume an agent", agent_command, usage="pause|resume SLUG", admin=True,
-            writes=True),
 )

@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 from bot.commands.registry import Command, CommandContext, CommandError
+from bot.commands.settings import settings_reply
 from bot.governance import ROLES, Actor
 from bot.governance.audit import AuditEvent
 from bot.governance.people import Member
@@ -91,16 +92,21 @@ async def account_command(ctx: CommandContext) -> str:
             raise CommandError("Usage: /account suspend|resume SLUG")
         return await ctx.governance.accounts.set_status(actor, parts[1], "suspended" if parts[0] == "suspend"
                                                         else "active")
+    if parts and parts[0] in ("settings", "set"):
+        return await settings_reply(ctx, parts)
     if parts not in ([], ["show"]):
-        raise CommandError("Usage: /account [show] | /account suspend|resume SLUG")
+        raise CommandError("Usage: /account [show] | settings | set KEY VALUE | suspend|resume SLUG")
     now = ctx.turn.received_at
     summary = await ctx.governance.accounts.summary(actor, now - timedelta(days=30))
     roles = ", ".join(f"{count} {role}" for role, count in sorted(summary.roles.items())) or "no members"
     agents = ", ".join(f"{slug} ({status})" for slug, status in summary.agents) or "none"
+    teams = ", ".join(f"{line.team.slug} ({line.members} members{', archived' if line.team.status != 'active' else ''})"
+                      for line in await ctx.governance.teams.listing(actor)) or "none"
     return "\n".join([
         f"Account {summary.slug} ({summary.name}): {summary.status}.",
         f"Members: {roles}.",
         f"Agents: {agents}.",
+        f"Teams: {teams}.",
         f"Last 30 days: {summary.interactions} interactions, ${summary.cost_usd:.4f}.",
     ])
 
@@ -144,7 +150,8 @@ GOVERNANCE_COMMANDS = (
             admin=True, help="suspend blocks the user in this account; 'everywhere' (platform administrators) on "
                              "every account."),
     Command("account", "this account's members, agents and usage; suspend or resume an account", account_command,
-            usage="[show] | suspend|resume SLUG", admin=True),
+            usage="[show] | settings | set KEY VALUE | suspend|resume SLUG", admin=True,
+            help="settings lists the account's settings (delegation_depth, default_language); set changes one."),
     Command("audit", "what administrators did and were refused", audit_command, usage="[24h|7d] [WHO] [PAGE]",
             admin=True, help="WHO is an actor (user:usr_…) or an action prefix (role., user.suspend, command.)."),
 )

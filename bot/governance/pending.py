@@ -18,14 +18,21 @@ class WorkScope:
 
 
 Canceller = Callable[[WorkScope, str], Awaitable[int]]  # (scope, reason) -> how many items were cancelled
+Counter = Callable[[WorkScope], Awaitable[int]]  # scope -> how many items are waiting (for /agent show)
 
 
 class PendingWork:
     def __init__(self) -> None:
         self._cancellers: list[Canceller] = []
+        self._counters: list[Counter] = []
 
-    def register(self, canceller: Canceller) -> None:
+    def register(self, canceller: Canceller, counter: Counter | None = None) -> None:
         self._cancellers.append(canceller)
+        if counter is not None:
+            self._counters.append(counter)
+
+    async def count(self, scope: WorkScope) -> int:
+        return sum([await count(scope) for count in self._counters])
 
     async def cancel(self, scope: WorkScope, reason: str) -> int:
         return sum([await cancel(scope, reason) for cancel in self._cancellers])

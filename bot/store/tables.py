@@ -31,6 +31,8 @@ account = Table(
     Column("name", String(200), nullable=False),
     Column("status", String(16), nullable=False, default="active"),
     Column("monthly_budget_usd", Float, nullable=True),
+    # Validated account settings (bot/account_settings.py): only the keys set differ from the defaults.
+    Column("settings", JSON, nullable=True),
     created_column(),
 )
 
@@ -83,7 +85,35 @@ agent = Table(
     Column("model", String(200), nullable=True),
     Column("config", JSON, nullable=False, default=dict),
     created_column(),
+    # The team it works for (bot/governance/teams.py); None: the whole account.
+    fk_column("team_id", "team", nullable=True),
     UniqueConstraint("account_id", "slug"),
+)
+
+# Teams within an account (reference 33.1): members with a team role, agents assigned to it, team-scoped
+# knowledge. Archiving keeps the rows (knowledge and audit stay); its agents then refuse new interactions.
+team = Table(
+    "team",
+    metadata,
+    id_column(),
+    fk_column("account_id", "account", index=False),
+    Column("slug", String(64), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("status", String(16), nullable=False, server_default="active"),  # active | archived
+    created_column(),
+    UniqueConstraint("account_id", "slug"),
+    UniqueConstraint("account_id", "name"),
+)
+
+team_member = Table(
+    "team_member",
+    metadata,
+    id_column(),
+    fk_column("team_id", "team", index=False),
+    fk_column("user_id", "user_profile"),
+    Column("role", String(16), nullable=False),  # admin | member | readonly (in the team)
+    created_column(),
+    UniqueConstraint("team_id", "user_id"),
 )
 
 agent_tool = Table(

@@ -252,9 +252,9 @@ class SlackChannel(BaseChannel):
     async def _accept(self, action: ForPipeline) -> None:
         inbound = action.inbound
         team, _, user = inbound.sender.external_id.partition(":")
-        name = await self.names.display_name(team, user)
-        if name is not None:
-            inbound = replace(inbound, sender=replace(inbound.sender, display_name=name))
+        person = await self.names.person(team, user)
+        if person.name is not None or person.locale is not None:
+            inbound = replace(inbound, sender=replace(inbound.sender, display_name=person.name, locale=person.locale))
         try:
             ticket = await self._s.pipeline.accept(inbound)
         except ThinklioError as exc:

@@ -1,9 +1,10 @@
-"""What a Slack user is called: `users.info` once per (team, user), kept for a while in a bounded cache.
+"""What a Slack user is called, and the language their Slack is in: `users.info` once per (team, user), kept for
+a while in a bounded cache.
 
-The name becomes the sender's display name, so a new identity gets a real name rather than its user id. A
-lookup never holds a message up for long and never stops one: Slack's answer "no" (no such user, no `users:read`)
-is remembered like a name, so it is not asked again each message; a timeout or an outage is not, and the
-message goes on with no name (the directory falls back to the user id).
+The name becomes the sender's display name (so a new identity gets a real name rather than its user id) and the
+locale the first guess of their language. A lookup never holds a message up for long and never stops one: Slack's
+answer "no" (no such user, no `users:read`) is remembered like a name, so it is not asked again each message; a
+timeout or an outage is not, and the message goes on with no name (the directory falls back to the user id).
 """
 
 from __future__ import annotations
@@ -27,9 +28,18 @@ LOOKUP_TIMEOUT = 1.5  # seconds: the Events API wants its answer within 3
 
 
 @dataclass(frozen=True, slots=True)
-class _Known:
+class Person:
     name: str | None
+    locale: str | None  # "en-US", as Slack sends it (include_locale)
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    person: Person
     until: datetime
+
+
+NOBODY = Person(None, None)
 
 
 class Names:
@@ -38,25 +48,28 @@ class Names:
         self._clock = clock
         self._known: LRU[tuple[str, str], _Known] = LRU(capacity)
 
-    async def display_name(self, team: str, user: str) -> str | None:
+    async def person(self, team: str, user: str) -> Person:
         now = self._clock.now()
         known = self._known.get((team, user))
         if known is not None and known.until > now:
-            return known.name
+            return known.person
         try:
-            answer = await asyncio.wait_for(self._client.users_info(user=user), timeout=LOOKUP_TIMEOUT)
+            answer = await asyncio.wait_for(self._client.users_info(user=user, include_locale=True),
+                                            timeout=LOOKUP_TIMEOUT)
         except SlackApiError as exc:
             status = exc.response.status_code
             log.info("slack_user_lookup_failed", user=user, error=str(exc.response.get("error") or status))
             if status < 500 and status != 429:  # a real answer: asking again each message would not change it
-                self._known.put((team, user), _Known(None, now + TTL))
-            return None
+                self._known.put((team, user), _Known(NOBODY, now + TTL))
+            return NOBODY
         except Exception as exc:
             log.info("slack_user_lookup_failed", user=user, error=f"{type(exc).__name__}: {exc}"[:300])
-            return None
-        name = name_of(answer.get("user"))
-        self._known.put((team, user), _Known(name, now + TTL))
-        return name
+            return NOBODY
+        found = answer.get("user")
+        locale = found.get("locale") if isinstance(found, dict) else None
+        person = Person(name_of(found), locale if isinstance(locale, str) and locale else None)
+        self._known.put((team, user), _Known(person, now + TTL))
+        return person
 
 
 def name_of(user: Any) -> str | None:

@@ -173,7 +173,7 @@ def _message(update: Update, message: Message, me: BotIdentity, *, channel: str,
         external_id += f":{_epoch(message.edit_date)}"
     inbound = InboundMessage(
         channel=channel,
-        sender=Sender(external_id=str(sender.id), display_name=name),
+        sender=Sender(external_id=str(sender.id), display_name=name, locale=sender.language_code),
         text=text,
         external_id=external_id,
         conversation_key=target.key,

@@ -104,7 +104,8 @@ async def test_help_lists_commands_and_skills(client: TestClient, auth: dict[str
 async def test_help_shows_admin_commands_to_a_platform_admin(client: TestClient, auth: dict[str, str]) -> None:
     lines = answered(await say(client, auth, "/help", user=BOSS), "/help").splitlines()
     assert "/pause - stop all processing (kill switch)" in lines
-    assert "/agent pause|resume SLUG - pause or resume an agent" in lines
+    assert ("/agent show|create|name|prompt|model|tools|pause|resume|archive SLUG ... - show, create, configure, "
+            "pause, resume or archive an agent") in lines
 
 
 async def test_whoami(client: TestClient, auth: dict[str, str], app: App) -> None:
@@ -117,6 +118,7 @@ async def test_whoami(client: TestClient, auth: dict[str, str], app: App) -> Non
         "Role: member in account 'default'.",
         f"Talking to Assistant on channel 'api' (conversation {body['conversation_id']}).",
         "Time zone: UTC (server default).",
+        "Language: not set (English).",
         f"Identities: http:{account.id}:u1",
     ]
     boss = answered(await say(client, auth, "/whoami", user=BOSS), "/whoami")
@@ -226,13 +228,14 @@ async def test_maintenance_on_and_off(client: TestClient, auth: dict[str, str], 
 @pytest.mark.parametrize("args", ["", "pause", "pause  ", "stop assistant", "assistant"])
 async def test_agent_bad_usage(client: TestClient, auth: dict[str, str], app: App, args: str) -> None:
     body = await say(client, auth, f"/agent {args}", user=BOSS)
-    assert answered(body, "/agent", "bad_request") == "Usage: /agent pause|resume SLUG"
+    usage = answered(body, "/agent", "bad_request")
+    assert usage.startswith("Usage: /agent ") and "pause" in usage
     assert await audit(app) == []
 
 
 async def test_agent_unknown_slug_is_not_found(client: TestClient, auth: dict[str, str], app: App) -> None:
     reply = answered(await say(client, auth, "/agent pause ghost", user=BOSS), "/agent", "not_found")
-    assert reply == "No agent 'ghost' in this account."
+    assert reply == "No agent 'ghost'. /agents lists this account's."
     assert await audit(app) == []
 
 

@@ -53,7 +53,8 @@ async def store(tmp_path: Path) -> AsyncIterator[App]:
 def pipeline(app: App, *routes: Route, model: Route | None = None) -> Pipeline:
     s = app.services
     built = Pipeline(db=s.db, directory=s.directory, gates=build_gates(s.platform, s.directory), routes=routes,
-                     metrics=Metrics(), clock=FakeClock(), settings=s.settings)
+                     metrics=Metrics(), clock=FakeClock(), settings=s.settings,
+                     catalogue=s.catalogue)
     built.model_route = model
     return built
 

@@ -147,6 +147,17 @@ async def test_the_sender_is_named_from_users_info_once(slack: Slack, provider: 
     assert row is not None and (row.display_name, row.seen_as) == ("Countess", "Countess")
 
 
+async def test_the_slack_locale_is_the_first_guess_of_the_language(slack: Slack, provider: SlowProvider) -> None:
+    provider.release.set()
+    slack.fake.users["U0001"] = {"id": "U0001", "name": "ana", "locale": "es-ES", "profile": {}}
+    await slack.post(event("thanks!", channel_type="im", channel="D0001"))
+    [reply] = await slack.replies(1)
+    assert reply["text"] == "¡De nada!"
+    assert [p.get("include_locale") for _, p in slack.fake.called("users.info")] == ["1"]
+    row = await slack.app.services.db.one(select(t.user_profile.c.locale))
+    assert row is not None and row.locale == "es_ES"
+
+
 async def test_a_failing_users_info_never_holds_the_message_up(slack: Slack, provider: SlowProvider) -> None:
     provider.release.set()
     slack.fake.fail("users.info", 500)
@@ -162,15 +173,15 @@ async def test_names_are_kept_an_hour_per_team_and_user(fake_slack: FakeSlack) -
     fake_slack.users["U0002"] = {"id": "U0002", "name": "grace", "profile": {"display_name": " "}}
     clock = FakeClock()
     names = Names(AsyncWebClient(token=BOT_TOKEN, base_url=fake_slack.url), clock)
-    assert await names.display_name(TEAM, "U0001") == "Ada Lovelace"  # no display name: the real name
-    assert await names.display_name(TEAM, "U0001") == "Ada Lovelace"
-    assert await names.display_name(TEAM, "U0002") == "grace"  # a blank display name: the handle
-    assert await names.display_name(TEAM, "U0404") is None  # user_not_found: remembered too
-    assert await names.display_name(TEAM, "U0404") is None
+    assert (await names.person(TEAM, "U0001")).name == "Ada Lovelace"  # no display name: the real name
+    assert (await names.person(TEAM, "U0001")).name == "Ada Lovelace"
+    assert (await names.person(TEAM, "U0002")).name == "grace"  # a blank display name: the handle
+    assert (await names.person(TEAM, "U0404")).name is None  # user_not_found: remembered too
+    assert (await names.person(TEAM, "U0404")).name is None
     assert len(fake_slack.called("users.info")) == 3
     fake_slack.users["U0001"]["profile"] = {"display_name": "Countess"}
     clock.advance(minutes=61)
-    assert await names.display_name(TEAM, "U0001") == "Countess"
+    assert (await names.person(TEAM, "U0001")).name == "Countess"
     assert len(fake_slack.called("users.info")) == 4
 
 

@@ -102,6 +102,21 @@ async def test_reminder_is_delivered_into_its_conversation_at_its_time(settings:
         await app.stop()
 
 
+async def test_a_reminder_speaks_the_language_of_whoever_set_it(settings: Settings) -> None:
+    clock = FakeClock()
+    app, outlet = await started(settings, clock)
+    try:
+        set_it = await app.services.pipeline.handle(InboundMessage("api", Sender("acc:u1", "Ana", locale="es"),
+                                                                   "remind me in 10 minutes to stretch"))
+        assert (set_it.reply or "").startswith("De acuerdo, te lo recordaré: stretch, hoy a las ")
+        await say(app, "remind me in 10 minutes to stretch", user="acc:u2")  # no language given: English
+        clock.advance(minutes=10)
+        assert await jobs(app).scheduler.run_due() == 2
+        assert sorted(outlet.texts()) == ["Recordatorio: stretch", "Reminder: stretch"]
+    finally:
+        await app.stop()
+
+
 async def test_reminder_in_the_users_time_zone(settings: Settings) -> None:
     clock = FakeClock()
     app, outlet = await started(settings, clock)
