@@ -47,6 +47,8 @@ bench: install
 	$(PY) tests/bench/jobs_bench.py
 	$(PY) tests/bench/agent_admin_bench.py
 	$(PY) tests/bench/telegram_webhook_bench.py --updates 2000 --clients 40
+	$(PY) tests/bench/telegram_drafts_bench.py --chats 5
+	$(PY) tests/bench/telegram_drafts_bench.py --chats 5 --flood
 	$(PY) tests/bench/slack_events_bench.py --events 1000 --clients 20
 	$(PY) tests/bench/email_bench.py --mails 400 --clients 10
 

@@ -139,13 +139,17 @@ class Outbox:
         self._wake.set()
 
     async def add(self, destination: str, options: dict[str, Any], chunks: Sequence[str], *,
-                  interaction_id: str | None, error: str | None, delay: float = 0.0) -> None:
+                  interaction_id: str | None, error: str | None, delay: float = 0.0,
+                  first: dict[str, Any] | None = None) -> None:
+        """Queue a message's parts in one write; `first`: options for the first part only (a channel's
+        "edit the message already shown into this one")."""
         now = self._clock.now()
         self._pending.add(destination)
         self._touched.add(destination)
-        await self._db.write([Insert(t.outbox, self._row(destination, options, chunk, now,
-                                                         interaction_id=interaction_id, error=error, delay=delay))
-                              for chunk in chunks])
+        await self._db.write([Insert(t.outbox, self._row(destination, {**options, **(first or {})} if not index
+                                                         else options, chunk, now, interaction_id=interaction_id,
+                                                         error=error, delay=delay))
+                              for index, chunk in enumerate(chunks)])
         self.waiting += len(chunks)
         self.wake()
 

@@ -1,7 +1,8 @@
 """The Telegram channel (aiogram 3): updates in by webhook or long polling, replies out with retries and an
 outbox. The modules: `channel` (the adapter), `inbound` (updates -> actions, addressing rules), `outbound`
-(splitting), `sender` (one send and what its failure means), `outbox` (what survives a restart), `polling`,
-`webhook`, `settings`. This module is only the declaration, cheap to import: aiogram loads when the bot starts.
+(splitting), `sender` (one send or edit and what its failure means), `drafts` (long answers shown as they are
+written, in one message), `outbox` (what survives a restart), `polling`, `webhook`, `settings`. This module is
+only the declaration, cheap to import: aiogram loads when the bot starts.
 """
 
 from __future__ import annotations

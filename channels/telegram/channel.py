@@ -1,11 +1,15 @@
-"""The Telegram adapter: one bot serving the `telegram` channel row, by webhook or long polling."""
+"""The Telegram adapter: one bot serving the `telegram` channel row, by webhook or long polling.
+
+A long answer is shown while the model writes it, in one message edited as it grows (`drafts`); its reply is
+then edited into that message rather than sent again. Everything else goes out as new messages.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import re
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -26,6 +30,7 @@ from bot.pipeline import Ticket
 from bot.services import Services
 from bot.store import tables as t
 from channels.base import BaseChannel
+from channels.telegram.drafts import Drafts, Shown
 from channels.telegram.inbound import (
     Action,
     BotIdentity,
@@ -39,7 +44,7 @@ from channels.telegram.inbound import (
 )
 from channels.telegram.outbound import split_text
 from channels.telegram.polling import ALLOWED_UPDATES, Poller
-from channels.telegram.sender import Result, describe, send_text
+from channels.telegram.sender import Result, describe, edit_text, send_text
 from channels.telegram.webhook import PATH, default_secret, handler
 
 log = structlog.get_logger("thinklio.telegram")
@@ -87,6 +92,7 @@ class TelegramChannel(BaseChannel):
         self._targets: LRU[str, Target] = LRU(10_000)  # interaction -> where its reply goes
         self._seen: LRU[int, bool] = LRU(10_000)  # update ids handled: redeliveries stop here
         self._notified: LRU[int, float] = LRU(10_000)  # chat -> when it was last told to slow down
+        self.drafts = Drafts(self.bot, timeout=self._timeout, locate=self._target_of, may_send=self._may_draft)
         self._ready = False
         self._closed = True
         self.state = "stopped"
@@ -116,6 +122,7 @@ class TelegramChannel(BaseChannel):
         await self._s.pipeline.drain(timeout=5.0)
         for task in list(self._typing.values()):
             task.cancel()
+        self.drafts.close()
         self._closed = True
         self.state = "stopped"
         await self.bot.session.close()
@@ -131,6 +138,7 @@ class TelegramChannel(BaseChannel):
             "updates": self.updates,
             "ignored": self.ignored,
             "outbox_waiting": self.outbox.waiting,
+            "drafting": len(self.drafts),
             "blocked_chats": len(self.blocklist),
             "last_error": poller.last_error if polling and poller is not None else self.last_error,
             **({"conflicts": poller.conflicts} if poller is not None else {}),
@@ -228,6 +236,8 @@ class TelegramChannel(BaseChannel):
             return  # the original's turn delivers its reply, once
         self._targets.put(ticket.interaction_id, action.target)
         ticket.done.add_done_callback(_retrieve)
+        # Delivered by now, or never will be: a draft left over would only hold memory (and a worker).
+        ticket.done.add_done_callback(lambda _: self.drafts.forget(ticket.interaction_id))
         if not ticket.done.done():
             task = asyncio.create_task(self._keep_typing(action.target, ticket))
             self._typing[ticket.interaction_id] = task
@@ -258,35 +268,63 @@ class TelegramChannel(BaseChannel):
 
     # outbound -------------------------------------------------------------------------------------------
 
+    def draft(self, message: OutboundMessage) -> Callable[[str], None] | None:
+        """A long answer appears as the model writes it: one message, edited as it grows (see `drafts`)."""
+        return self.drafts.start(message)
+
     async def deliver(self, message: OutboundMessage) -> None:
         if message.interaction_id and (typing := self._typing.pop(message.interaction_id, None)):
             typing.cancel()
-        chat_id, thread_id = parse_target(message.conversation_key)
-        if str(chat_id) in self.blocklist:
-            raise TelegramDeliveryError(f"chat {chat_id} has blocked the bot; reply not sent")
-        target = Target(chat_id, thread_id, await self._reply_to(message, chat_id))
+        shown = await self.drafts.finish(message.interaction_id) if message.interaction_id else None
+        target = await self._target_of(message)
+        if str(target.chat_id) in self.blocklist:
+            raise TelegramDeliveryError(f"chat {target.chat_id} has blocked the bot; reply not sent")
+        if shown is not None and shown.target.chat_id != target.chat_id:
+            target = shown.target  # the group became a supergroup while the draft was written
         chunks = split_text(message.text)
         if self._closed or self.outbox.has_pending(target.key):
             # Behind replies still waiting for this chat (or after shutdown): queue, so the order holds.
-            await self.outbox.add(target.key, target.options(), chunks, interaction_id=message.interaction_id,
-                                  error=None)
+            await self._queue(target, chunks, message, shown, error=None)
             return
-        for index, chunk in enumerate(chunks):
-            result = await self._send_live(target, chunk)
+        start = 0
+        if shown is not None and chunks:
+            result = await self.drafts.replace(shown, chunks[0], attempts=LIVE_ATTEMPTS, max_wait=MAX_INLINE_WAIT)
+            if result.verdict == "sent":
+                start = 1
+            elif result.verdict == "retry":
+                await self._queue(target, chunks, message, shown, error=result.error, delay=self._delay(result))
+                log.warning("telegram_reply_queued", chat_id=target.chat_id, chunks=len(chunks), edit=True,
+                            error=result.error)
+                return
+            elif result.verdict == "blocked":
+                await self.blocklist.block(str(target.chat_id), result.error)
+                raise TelegramDeliveryError(result.error or result.verdict)
+            else:  # the draft was deleted (or is too old to edit): the reply comes as a message of its own
+                log.info("telegram_draft_lost", chat_id=target.chat_id, error=result.error)
+        for index in range(start, len(chunks)):
+            result = await self._send_live(target, chunks[index])
             if result.migrated_to is not None:
                 target = Target(result.migrated_to)
             if result.verdict == "sent":
                 continue
             if result.verdict == "retry":
-                delay = result.retry_after if result.retry_after is not None else backoff(self._retry, LIVE_ATTEMPTS)
-                await self.outbox.add(target.key, target.options(), chunks[index:],
-                                      interaction_id=message.interaction_id, error=result.error, delay=delay)
+                delay = self._delay(result)
+                await self._queue(target, chunks[index:], message, None, error=result.error, delay=delay)
                 log.warning("telegram_reply_queued", chat_id=target.chat_id, chunks=len(chunks) - index,
                             retry_in=delay, error=result.error)
                 return
             if result.verdict == "blocked":
                 await self.blocklist.block(str(target.chat_id), result.error)
             raise TelegramDeliveryError(result.error or result.verdict)
+
+    async def _queue(self, target: Target, chunks: list[str], message: OutboundMessage, shown: Shown | None, *,
+                     error: str | None, delay: float = 0.0) -> None:
+        """Into the outbox; with a draft on the screen, its first part is an edit of that draft."""
+        await self.outbox.add(target.key, target.options(), chunks, interaction_id=message.interaction_id,
+                              error=error, delay=delay, first=None if shown is None else {"edit": shown.message_id})
+
+    def _delay(self, result: Result) -> float:
+        return result.retry_after if result.retry_after is not None else backoff(self._retry, LIVE_ATTEMPTS)
 
     async def fetch_attachment(self, attachment: Attachment, *, limit: int) -> bytes:
         """A file sent to the bot: getFile, then its bytes, stopping past `limit` (bots may fetch up to 20 MB)."""
@@ -322,7 +360,23 @@ class TelegramChannel(BaseChannel):
     async def _send_queued(self, item: Queued) -> Result:
         if self._closed:
             return Result("retry", error="the channel is stopped")
-        return await send_text(self.bot, Target.from_options(item.options), item.text, timeout=self._timeout)
+        target = Target.from_options(item.options)
+        edit = item.options.get("edit")
+        if edit is not None:
+            result = await edit_text(self.bot, target.chat_id, int(edit), item.text, timeout=self._timeout)
+            if result.verdict != "failed":
+                return result
+            # The draft is gone (deleted, too old to edit): this part goes out as a message of its own.
+        return await send_text(self.bot, target, item.text, timeout=self._timeout)
+
+    def _may_draft(self, target: Target) -> bool:
+        """Drafts go only where a reply would go out at once: not behind queued replies, not to a blocked chat."""
+        return not self._closed and str(target.chat_id) not in self.blocklist and not self.outbox.has_pending(
+            target.key)
+
+    async def _target_of(self, message: OutboundMessage) -> Target:
+        chat_id, thread_id = parse_target(message.conversation_key)
+        return Target(chat_id, thread_id, await self._reply_to(message, chat_id))
 
     async def _reply_to(self, message: OutboundMessage, chat_id: int) -> int | None:
         """In groups, the user's message the reply answers (so it is clear whom the bot answers)."""

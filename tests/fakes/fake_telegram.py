@@ -3,8 +3,9 @@
 
 It records every call (method and form parameters), serves `getUpdates` from a queue with real long-poll
 semantics (offset confirms, `timeout` waits), answers 409 to `getUpdates` while a webhook is set, refuses
-markup it cannot parse and texts over 4,096 UTF-16 units as Telegram does, and can be scripted to fail a method
-with 429 (retry_after), 5xx (JSON or a proxy's HTML), 403, 409, or to hang.
+markup it cannot parse and texts over 4,096 UTF-16 units as Telegram does, keeps the messages it delivered so
+`editMessageText` edits them (refusing an unchanged text or a deleted message as Telegram does), and can be
+scripted to fail a method with 429 (retry_after), 5xx (JSON or a proxy's HTML), 403, 409, or to hang.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ MARKUP = set("*_[]<>&`")
 class Call:
     method: str
     params: dict[str, str]
+    at: float = 0.0  # when it arrived, on the fake's `clock`
 
     def json(self, name: str) -> Any:
         raw = self.params.get(name)
@@ -58,9 +60,11 @@ class FakeTelegram:
     username: str = BOT_USERNAME
     url: str = ""
     calls: list[Call] = field(default_factory=list)
+    refused: list[Call] = field(default_factory=list)  # the calls answered with a scripted failure
     webhook_url: str | None = None
     blocked: set[int] = field(default_factory=set)  # chats whose user blocked the bot: 403 on send
     down: int | None = None  # every method answers this status until cleared (Telegram down)
+    clock: Callable[[], float] = time.monotonic  # stamps each call (a test's own clock, to check pacing)
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -70,6 +74,8 @@ class FakeTelegram:
         self._message_ids = itertools.count(1000)
         self._runner: web.AppRunner | None = None
         self._delivered: list[Call] = []
+        self._messages: dict[tuple[int, int], str] = {}  # (chat, message id) -> its text now (after edits)
+        self._shown: list[tuple[int, int]] = []  # the delivered messages, in order
         self._files: dict[str, tuple[str, bytes, int]] = {}  # file_id -> (file_path, bytes, size it declares)
         self.downloads: list[str] = []  # file paths fetched from /file/bot<token>/<path>
 
@@ -101,6 +107,10 @@ class FakeTelegram:
             document["mime_type"] = mime_type
         return document
 
+    def delete_message(self, chat_id: int, message_id: int) -> None:
+        """The user deleted a message of the bot's: editing it now fails as Telegram fails it."""
+        self._messages.pop((chat_id, message_id), None)
+
     def hang(self, method: str, *, times: int = 1) -> None:
         """The next `times` calls of `method` never answer (until the fake closes)."""
         for _ in range(times):
@@ -115,8 +125,16 @@ class FakeTelegram:
         """Successful sendMessage calls (failed ones are in `calls` too, but were not delivered)."""
         return [call for call in self._delivered if chat_id is None or call.chat_id == chat_id]
 
+    def message_ids(self, chat_id: int) -> list[int]:
+        """The chat's messages from the bot that are still there, oldest first."""
+        return [message_id for chat, message_id in self._shown if chat == chat_id and (chat, message_id)
+                in self._messages]
+
     def texts(self, chat_id: int | None = None) -> list[str]:
-        return [call.params["text"] for call in self.sent(chat_id)]
+        """What the chat shows: the delivered messages in order, each with its text after any edits (a deleted
+        one is gone)."""
+        return [self._messages[key] for key in self._shown
+                if key in self._messages and (chat_id is None or key[0] == chat_id)]
 
     @property
     def pending_updates(self) -> int:
@@ -147,7 +165,7 @@ class FakeTelegram:
             params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (await request.json()).items()}
         else:
             params = {k: str(v) for k, v in (await request.post()).items()}
-        call = Call(method, params)
+        call = Call(method, params, self.clock())
         self.calls.append(call)
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
@@ -156,6 +174,7 @@ class FakeTelegram:
         queue = self._failures.get(method)
         if queue:
             failure = queue.popleft()
+            self.refused.append(call)
             if failure.hang:
                 await self._release.wait()
                 return _error(500, "released")
@@ -220,9 +239,34 @@ class FakeTelegram:
             return _error(400, "Bad Request: can't parse entities: Can't find end of the entity")
         self._delivered.append(call)
         chat_id = call.chat_id or 0
-        return _ok({"message_id": next(self._message_ids), "date": int(time.time()), "text": text,
-                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
-                    "from": {"id": BOT_ID, "is_bot": True, "first_name": "Thinklio", "username": self.username}})
+        message_id = next(self._message_ids)
+        self._messages[(chat_id, message_id)] = text
+        self._shown.append((chat_id, message_id))
+        return _ok(self._message(chat_id, message_id, text))
+
+    async def _m_editMessageText(self, call: Call) -> web.Response:
+        text = call.params.get("text", "")
+        key = (call.chat_id or 0, int(call.params.get("message_id", "0")))
+        if call.chat_id in self.blocked:
+            return _error(403, "Forbidden: bot was blocked by the user")
+        if key not in self._messages:
+            return _error(400, "Bad Request: message to edit not found")
+        if not text.strip():
+            return _error(400, "Bad Request: message text is empty")
+        if len(text.encode("utf-16-le")) // 2 > 4096:
+            return _error(400, "Bad Request: MESSAGE_TOO_LONG")
+        if call.params.get("parse_mode") and MARKUP & set(text):
+            return _error(400, "Bad Request: can't parse entities: Can't find end of the entity")
+        if self._messages[key] == text:
+            return _error(400, "Bad Request: message is not modified: specified new message content and reply "
+                               "markup are exactly the same as a current content and reply markup of the message")
+        self._messages[key] = text
+        return _ok({**self._message(*key, text), "edit_date": int(time.time())})
+
+    def _message(self, chat_id: int, message_id: int, text: str) -> dict[str, Any]:
+        return {"message_id": message_id, "date": int(time.time()), "text": text,
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Thinklio", "username": self.username}}
 
     async def _m_getUpdates(self, call: Call) -> web.Response:
         if self.webhook_url:
