@@ -31,7 +31,7 @@ from server.app import App
 from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.scripted_provider import ScriptedProvider
-from tests.helpers import post
+from tests.helpers import said, with_platform_admin
 from tests.jobs.test_jobs import answer, started, tool_call
 from tests.jobs.test_jobs import say as jobs_say
 
@@ -39,19 +39,11 @@ Body = dict[str, Any]
 
 
 @pytest.fixture
-async def settings(tmp_path: Path, make_app: Callable[..., App]) -> Settings:
-    probe = make_app(make_settings(tmp_path / "var"), channels=())
-    await probe.open_store()
-    account = await probe.services.directory.account_by_slug("default")
-    await probe.close_store()
-    assert account is not None
-    return make_settings(tmp_path / "var", admins=[f"http:{account.id}:boss"])
+async def settings(tmp_path: Path) -> Settings:
+    return await with_platform_admin(tmp_path / "var")
 
 
-async def say(client: TestClient, auth: dict[str, str], text: str, user: str) -> Body:
-    status, body = await post(client, auth, text, user=user)
-    assert status == 200, body
-    return body
+say = said
 
 
 @pytest.fixture

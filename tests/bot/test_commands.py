@@ -12,7 +12,6 @@ made after a first look at the seeded store tells the account's id."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,22 +23,15 @@ from bot.store import tables as t
 from bot.store.batch import Update
 from config.settings import Settings
 from server.app import App
-from tests.conftest import make_settings
-from tests.helpers import post
+from tests.helpers import post, with_platform_admin
 
 BOSS = "boss"  # the platform admin
 Body = dict[str, Any]
 
 
 @pytest.fixture
-async def settings(tmp_path: Path, make_app: Callable[..., App]) -> Settings:
-    """Overrides the shared fixture: the same data dir, with "boss" a platform admin."""
-    probe = make_app(make_settings(tmp_path / "var"), channels=())
-    await probe.open_store()
-    account = await probe.services.directory.account_by_slug("default")
-    await probe.close_store()
-    assert account is not None
-    return make_settings(tmp_path / "var", admins=[f"http:{account.id}:{BOSS}"])
+async def settings(tmp_path: Path) -> Settings:
+    return await with_platform_admin(tmp_path / "var")
 
 
 async def say(client: TestClient, auth: dict[str, str], text: str, *, user: str = "u1") -> Body:

@@ -4,7 +4,6 @@ audit trail. The platform admin is "boss" (`THINKLIO_ADMINS=http:<account id>:bo
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,26 +15,17 @@ from bot.store import tables as t
 from config.settings import Settings
 from jobs.tables import task
 from server.app import App
-from tests.conftest import make_settings
-from tests.helpers import count, post
+from tests.helpers import count, post, said, with_platform_admin
 
 Body = dict[str, Any]
 
 
 @pytest.fixture
-async def settings(tmp_path: Path, make_app: Callable[..., App]) -> Settings:
-    probe = make_app(make_settings(tmp_path / "var"), channels=())
-    await probe.open_store()
-    account = await probe.services.directory.account_by_slug("default")
-    await probe.close_store()
-    assert account is not None
-    return make_settings(tmp_path / "var", admins=[f"http:{account.id}:boss"])
+async def settings(tmp_path: Path) -> Settings:
+    return await with_platform_admin(tmp_path / "var")
 
 
-async def say(client: TestClient, auth: dict[str, str], text: str, user: str) -> Body:
-    status, body = await post(client, auth, text, user=user)
-    assert status == 200, body
-    return body
+say = said
 
 
 async def role_of(app: App, user: str) -> tuple[str, str]:

@@ -5,7 +5,6 @@ an archived team's agents refuse new messages; settings validated with nothing c
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,26 +20,17 @@ from bot.store.migrate import alembic_config, upgrade_async
 from config.settings import Settings
 from server.app import App
 from server.settings import migration_folders
-from tests.conftest import make_settings
-from tests.helpers import count, post
+from tests.helpers import count, said, with_platform_admin
 
 Body = dict[str, Any]
 
 
 @pytest.fixture
-async def settings(tmp_path: Path, make_app: Callable[..., App]) -> Settings:
-    probe = make_app(make_settings(tmp_path / "var"), channels=())
-    await probe.open_store()
-    account = await probe.services.directory.account_by_slug("default")
-    await probe.close_store()
-    assert account is not None
-    return make_settings(tmp_path / "var", admins=[f"http:{account.id}:boss"])
+async def settings(tmp_path: Path) -> Settings:
+    return await with_platform_admin(tmp_path / "var")
 
 
-async def say(client: TestClient, auth: dict[str, str], text: str, user: str) -> Body:
-    status, body = await post(client, auth, text, user=user)
-    assert status == 200, body
-    return body
+say = said
 
 
 async def meet(client: TestClient, auth: dict[str, str], *users: str) -> None:

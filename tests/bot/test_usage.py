@@ -5,7 +5,6 @@ admin is "boss" (`THINKLIO_ADMINS=http:<account id>:boss`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,22 +19,16 @@ from bot.store.batch import Insert
 from config.settings import Settings
 from server.app import App
 from server.settings import CHANNELS
-from tests.conftest import make_settings
 from tests.fakes.scripted_provider import ScriptedProvider
-from tests.helpers import count, post
+from tests.helpers import count, said, with_platform_admin
 
 Body = dict[str, Any]
 PRICES = {"scripted-model": (2.0, 4.0)}  # 1000 in + 100 out: $0.0024 a model turn
 
 
 @pytest.fixture
-async def settings(tmp_path: Path, make_app: Callable[..., App]) -> Settings:
-    probe = make_app(make_settings(tmp_path / "var"), channels=())
-    await probe.open_store()
-    account = await probe.services.directory.account_by_slug("default")
-    await probe.close_store()
-    assert account is not None
-    return make_settings(tmp_path / "var", admins=[f"http:{account.id}:boss"], llm_prices=PRICES)
+async def settings(tmp_path: Path) -> Settings:
+    return await with_platform_admin(tmp_path / "var", llm_prices=PRICES)
 
 
 @pytest.fixture
@@ -45,10 +38,7 @@ async def app(settings: Settings) -> App:
     return App(settings, channels=CHANNELS.builder(("http",)), provider=provider)
 
 
-async def say(client: TestClient, auth: dict[str, str], text: str, user: str) -> Body:
-    status, body = await post(client, auth, text, user=user)
-    assert status == 200, body
-    return body
+say = said
 
 
 async def user_id(app: App, name: str) -> str:
