@@ -50,10 +50,22 @@ def strip_reply(text: str) -> str:
         replies = EmailMessage(text=head, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True).read().replies
     except Exception:  # a regex engine error on odd input: the whole text is a safer answer than none
         return _tidy(text)
-    if not replies or (len(replies) == 1 and not replies[0].signatures and not replies[0].disclaimers):
+    if not replies:
+        return _drop_trailing_quote(text)
+    reply = replies[0]
+    signature = reply.signatures if _plausible_signature(reply.signatures) else ""
+    if len(replies) == 1 and not signature and not reply.disclaimers:
         return _drop_trailing_quote(text)  # nothing cut above the quote: the text, less a bottom quote
-    body = replies[0].body
+    body = reply.body if signature or not reply.signatures else reply.full_body
     return _drop_trailing_quote(_original_lines(head, body)) if body else ""
+
+
+def _plausible_signature(signature: str) -> bool:
+    """The parser takes any line starting "Thanks," or "Best regards" as a signature running to the end, so
+    "Thanks, one more thing: when is the meeting?" would vanish. A signature is short: a brief first line
+    that asks and introduces nothing ("Best regards,", "Thanks, Sam"), a few lines in all."""
+    lines = [line.strip().lstrip(">").strip() for line in signature.strip().split("\n") if line.strip()]
+    return bool(lines) and len(lines[0]) <= 32 and not any(c in lines[0] for c in "?:") and len(lines) <= 10
 
 
 def _drop_trailing_quote(text: str) -> str:

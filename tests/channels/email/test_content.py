@@ -61,9 +61,18 @@ def test_quoted_history_and_signatures_are_cut(text: str, expected: str) -> None
     "From: the report, sales are up.\nTo: be honest, I expected more.\nCan you summarise?",
     "> question one?\nanswer one\n> question two?\nanswer two",  # interleaved: the quotes are the context
     "Just a plain message.\nSecond line.",
+    "Got it.\nThanks, one more thing: what time is the meeting?",  # "Thanks," starting a sentence, not a signature
+    "Answer.\n\nBest,\n" + "\n".join(f"line {n}" for n in range(15)),  # too long to be a signature
 ])
 def test_text_without_history_is_kept_whole(text: str) -> None:
     assert new_text(text=text) == text
+
+
+def test_a_sentence_starting_like_a_signature_above_a_quote_is_kept() -> None:
+    text = "Yes.\n\nThanks, one more thing: what time?\n\nOn Mon, Jan 1, 2024 at 10:00 AM Bob <b@x.com> wrote:\n> old"
+    assert new_text(text=text) == "Yes.\n\nThanks, one more thing: what time?"
+    signed = "Yes.\n\nThanks,\nSam\n\nOn Mon, Jan 1, 2024 at 10:00 AM Bob <b@x.com> wrote:\n> old"
+    assert new_text(text=signed) == "Yes."
 
 
 def test_interleaved_answers_lose_only_their_signature() -> None:
