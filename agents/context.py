@@ -110,7 +110,8 @@ class ContextBuilder:
             f"The user's name is {turn.user.display_name}." if turn.user.display_name != turn.sender_external_id
             else "",
             f"The user's time zone is {turn.timezone.key}; it is now {local:%A %d %B %Y %H:%M} there.",
-            f"Answer in the user's language (locale {turn.user.locale})." if turn.user.locale else "",
+            f"Answer in the user's language (locale {turn.language})." if turn.language and turn.language != "en"
+            else "",
         ]
 
     async def history(self, turn: Turn, budget: int) -> list[ChatMessage]:

@@ -20,6 +20,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from bot.account_settings import default_language
 from bot.cache import LRU
 from bot.clock import Clock
 from bot.directory import Directory
@@ -204,7 +205,7 @@ class Pipeline:
 
     async def _process(self, turn: Turn, ticket: Ticket) -> None:
         self._metrics.in_flight.inc()
-        self._catalogue.activate(turn.user.locale)  # this task is the turn's own: its replies in the user's language
+        self._catalogue.activate(turn.language)  # this task is the turn's own: its replies in the user's language
         try:
             conversation = turn.conversation.id
             async with self._lanes.hold(conversation):
@@ -236,7 +237,7 @@ class Pipeline:
         also: list[Turn] = []
         try:
             while True:
-                self._catalogue.activate(turn.user.locale)
+                self._catalogue.activate(turn.language)
                 end_working = self.outlets.working(turn)  # a status or reaction until the reply is out
                 try:
                     with structlog.contextvars.bound_contextvars(interaction_id=turn.interaction_id):
@@ -398,7 +399,7 @@ class Pipeline:
 
     def _spawn_interrupted(self, turn: Turn, ticket: Ticket) -> None:
         async def close() -> None:
-            self._catalogue.activate(turn.user.locale)
+            self._catalogue.activate(turn.language)
             reply = Reply(_(INTERRUPTED), tier="none", status="interrupted", error_code="interrupted")
             async with self._lanes.hold(turn.conversation.id):
                 ticket.done.set_result(await self._finish(turn, reply))
@@ -441,7 +442,8 @@ class Pipeline:
                     role=role,
                     member_status="active" if member is None else member.status,
                     teams=dict(await self._directory.teams_of(channel.account_id, user.id)),
-                    default_timezone=self._settings.default_timezone)
+                    default_timezone=self._settings.default_timezone,
+                    language=user.locale or default_language(await self._directory.account(channel.account_id)))
 
     async def drain(self, timeout: float = 10.0) -> None:
         if self._tasks:

@@ -66,6 +66,7 @@ class Turn:
     teams: dict[str, str] = field(default_factory=dict)
     delegation_depth: int = 0  # 0: a person's turn; each agent run for it (agents/runner.py) one level more
     default_timezone: str = "UTC"
+    language: str | None = None  # the user's locale, else the account's default_language: what replies are in
     attachments: tuple[Attachment, ...] = ()
     # The channel's data about the inbound message (stored with it, so it survives a restart): what its reply
     # needs to land in the same thread. Given to the reply as its `metadata`.

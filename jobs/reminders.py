@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
+from bot.account_settings import default_language
 from bot.clock import Clock
 from bot.directory import Directory
 from bot.i18n import Catalogue, _, language
@@ -105,7 +106,10 @@ class Reminders:
         """The runner for `reminder` jobs (claimed by this worker): deliver, then say whether it is done or when
         it comes next."""
         user = await self._directory.user(job.user_id) if job.user_id else None
-        with self._catalogue.use(user.locale if user else None):  # this task is the scheduler's, not a turn's
+        locale = user.locale if user else None
+        if locale is None and job.account_id:
+            locale = default_language(await self._directory.account(job.account_id))
+        with self._catalogue.use(locale):  # this task is the scheduler's, not a turn's
             text = self._text(job, firing)
         assert job.conversation_id is not None
         result: dict[str, Any] = {"fired_at": firing.now.isoformat()}

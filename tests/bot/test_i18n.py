@@ -17,6 +17,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
+from bot.governance import Actor
 from bot.i18n import LOCALE_DIR, Catalogue, _, long_date, ngettext, normalise
 from bot.store import tables as t
 from server.app import App
@@ -147,3 +148,14 @@ def test_no_reply_is_built_before_a_language_is_chosen() -> None:
                 if re.match(r"^[A-Z_]+\s*=\s*_\(", line):
                     offenders.append(f"{path.relative_to(ROOT)}:{number}")
     assert not offenders
+
+
+async def test_the_accounts_default_language_is_for_people_who_chose_none(client: TestClient, auth: dict[str, str],
+                                                                         app: App) -> None:
+    account = await app.services.directory.account_by_slug("default")
+    assert account is not None
+    admin = Actor("tests", account.id, "owner")
+    await app.services.governance.settings.set(admin, {"default_language": "es"})
+    assert await _reply(client, auth, "thanks!") == "¡De nada!"  # no locale of their own
+    assert await _reply(client, auth, "/language en") == "Done: I'll answer in English from now on."
+    assert await _reply(client, auth, "thanks!") == "You're welcome!"  # their own choice wins
