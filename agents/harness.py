@@ -17,7 +17,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -48,15 +48,19 @@ from bot.store.database import Database
 from bot.turn import Reply, Turn
 from config.settings import Settings
 
-if TYPE_CHECKING:
-    from agents.delegation import Delegation
-
 log = structlog.get_logger("thinklio.harness")
 
 MAX_TOOL_RESULT_CHARS = 4000
 MAX_UNPRODUCTIVE_STEPS = 3  # steps in a row whose every call failed, was refused or repeated
 REPEATED = "\n(You already called {name} with these arguments; this is the same result. Answer the user now.)"
 Drafts = Callable[[Turn], TextSink | None]
+
+
+class DelegateTools(Protocol):
+    """The other agents a turn's agent may ask, as tools (agents/delegation.py, which needs the runner, which
+    needs the harness: so the harness knows it only by this)."""
+
+    async def tools(self, turn: Turn) -> list[Tool]: ...
 
 
 class Harness:
@@ -73,7 +77,7 @@ class Harness:
         self._drafts = drafts  # where a channel shows the answer while it is written
         self._platform = platform  # the kill switch, checked between steps
         self.services = services  # tools receive it
-        self.delegation: Delegation | None = None  # the other agents offered as tools; set once the runner exists
+        self.delegation: DelegateTools | None = None  # the other agents offered as tools; set once the runner exists
 
     async def __call__(self, turn: Turn) -> Reply:
         """The pipeline's model route: the turn's interactions are marked running while the model works, so a
