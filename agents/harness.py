@@ -17,7 +17,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -56,6 +56,13 @@ REPEATED = "\n(You already called {name} with these arguments; this is the same 
 Drafts = Callable[[Turn], TextSink | None]
 
 
+class DelegateTools(Protocol):
+    """The other agents a turn's agent may ask, as tools (agents/delegation.py, which needs the runner, which
+    needs the harness: so the harness knows it only by this)."""
+
+    async def tools(self, turn: Turn) -> list[Tool]: ...
+
+
 class Harness:
     def __init__(self, *, model: ModelCalls, tools: ToolRegistry, context: ContextBuilder, directory: Directory,
                  db: Database, metrics: Metrics, settings: Settings, services: Any = None,
@@ -70,6 +77,7 @@ class Harness:
         self._drafts = drafts  # where a channel shows the answer while it is written
         self._platform = platform  # the kill switch, checked between steps
         self.services = services  # tools receive it
+        self.delegation: DelegateTools | None = None  # the other agents offered as tools; set once the runner exists
 
     async def __call__(self, turn: Turn) -> Reply:
         """The pipeline's model route: the turn's interactions are marked running while the model works, so a
@@ -111,6 +119,12 @@ class Harness:
             assigned = {name: "read" for name in assigned}
             access = "none" if access == "none" else "read"
         offered = {tool.name: tool for tool in self._tools.offered(assigned, access)}
+        if self.delegation is not None and access != "none":  # the delegation relation is their assignment
+            delegates = [item for item in await self.delegation.tools(turn) if item.name not in offered]
+            offered.update((item.name, item) for item in delegates)
+            assigned = {**assigned, **{item.name: item.trust for item in delegates}}
+        # A delegate gets no more model calls than its caller has left (agents/delegation.py).
+        limit = profile.max_steps if turn.steps_left is None else max(0, min(profile.max_steps, turn.steps_left))
         started = time.perf_counter()
         story = TurnLog(profile)
         try:
@@ -126,10 +140,11 @@ class Harness:
                 "tools": len(prompt.tools), "dropped_tools": prompt.dropped_tools,
                 "dropped_history": prompt.dropped_history})
         sendable = {spec.name for spec in prompt.tools}
-        draft = self._drafts(turn) if self._drafts is not None else None
+        # A delegate's run is not the person's answer: nothing of it is shown while it is written.
+        draft = self._drafts(turn) if self._drafts is not None and not turn.delegation_depth else None
         outputs: dict[str, str] = {}  # (name + arguments) -> what the tool answered, for repeats
         unproductive = 0
-        for step in range(profile.max_steps):
+        for step in range(limit):
             if step and (code := await self._halted(turn)) is not None:
                 return halted(story, code, turn.agent.name)
             if step and not await prompt.refit(self._model.count_tokens):
@@ -148,6 +163,7 @@ class Harness:
             if result.text and result.text.strip():
                 story.said = result.text
             prompt.messages.append(ChatMessage("assistant", result.text, tool_calls=result.tool_calls))
+            turn.steps_left = limit - step - 1  # what a delegation asked for now may still use
             progressed = False
             for call in result.tool_calls:
                 output, ok = await self._call(turn, call, {n: offered[n] for n in sendable}, assigned, story,

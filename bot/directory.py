@@ -48,13 +48,14 @@ class Directory:
         self._conversations: LRU[tuple[str, str], ConversationRecord] = LRU(capacity)
         self._conversations_by_id: LRU[str, ConversationRecord] = LRU(capacity)
         self._agent_tools: dict[str, dict[str, str]] = {}
+        self._delegates: dict[str, tuple[str, ...]] = {}
         self._teams: dict[str, TeamRecord] = {}
         self._teams_of: LRU[tuple[str, str], dict[str, str]] = LRU(capacity)
 
     def invalidate(self) -> None:
         for cache in (self._channels, self._agents, self._accounts, self._identities, self._users,
                       self._members, self._conversations, self._conversations_by_id, self._agent_tools,
-                      self._teams, self._teams_of):
+                      self._delegates, self._teams, self._teams_of):
             cache.clear()
 
     # channels, agents, accounts -------------------------------------------------------------------------
@@ -101,6 +102,16 @@ class Directory:
                 select(t.agent_tool.c.tool, t.agent_tool.c.permission).where(t.agent_tool.c.agent_id == agent_id)
             )
             found = self._agent_tools[agent_id] = {row.tool: row.permission for row in rows}
+        return found
+
+    async def agent_delegates(self, agent_id: str) -> tuple[str, ...]:
+        """The ids of the agents this agent may delegate to (`/agent delegate`), in the order they were added."""
+        found = self._delegates.get(agent_id)
+        if found is None:
+            d = t.agent_delegation
+            rows = await self._db.all(select(d.c.delegate_agent_id).where(d.c.agent_id == agent_id)
+                                      .order_by(d.c.created_at, d.c.id))
+            found = self._delegates[agent_id] = tuple(row.delegate_agent_id for row in rows)
         return found
 
     async def account(self, account_id: str) -> AccountRecord:

@@ -65,6 +65,10 @@ class Turn:
     # The sender's active teams in the channel's account: team id -> role in the team (admin | member | readonly).
     teams: dict[str, str] = field(default_factory=dict)
     delegation_depth: int = 0  # 0: a person's turn; each agent run for it (agents/runner.py) one level more
+    lineage: tuple[str, ...] = ()  # the ids of the agents that delegated down to this one, the first at the top
+    steps_left: int | None = None  # model calls this turn may still make (None: its profile's); a delegate's bound
+    # Delegations made in the whole tree of this person's turn (delegate slugs): one list, shared by every sub-turn.
+    delegations: list[str] = field(default_factory=list)
     default_timezone: str = "UTC"
     language: str | None = None  # the user's locale, else the account's default_language: what replies are in
     attachments: tuple[Attachment, ...] = ()

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     harness_max_steps: int = Field(6, ge=1)
     harness_history_tokens: int = Field(1500, ge=0)
     tool_timeout_seconds: float = Field(20.0, gt=0)
+    # Delegation (agents/delegation.py): how many times one person's turn may ask other agents, across the whole
+    # tree of agents it reaches, and how long one delegate's run (its own model calls and tools) may take.
+    delegations_per_turn: int = Field(5, ge=0)
+    delegation_timeout_seconds: float = Field(120.0, gt=0)
     # Monthly spending limits in USD (None: no limit); an account or user record may set its own.
     account_monthly_budget_usd: float | None = Field(None, ge=0)
     user_monthly_budget_usd: float | None = Field(None, ge=0)

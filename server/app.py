@@ -9,6 +9,7 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from agents.context import ContextBuilder, KnowledgeHook
+from agents.delegation import Delegation
 from agents.extensions import Extension, Kit
 from agents.harness import Harness
 from agents.llm import Provider, build_provider
@@ -99,8 +100,11 @@ class App:
         )
         self.questions = Questions(db, clock, ttl_seconds=settings.triage_question_ttl_seconds)
         self.undo = UndoLog(db, clock, window_seconds=settings.undo_window_seconds)
+        runner = AgentRunner(self._harness, directory)
+        self._harness.delegation = Delegation(runner, directory, per_turn=settings.delegations_per_turn,
+                                              timeout=settings.delegation_timeout_seconds)
         self.kit = Kit(services=self.services, tools=self.tools, commands=self.services.commands, web=self.web,
-                       model=self.model, agents=AgentRunner(self._harness, directory), questions=self.questions,
+                       model=self.model, agents=runner, questions=self.questions,
                        undo=self.undo, knowledge_hooks=knowledge_hooks)
         for extension in self._extensions:
             extension.install(self.kit)

@@ -10,7 +10,8 @@ from bot.governance.agents import LEVELS, USAGE_DAYS, AgentDetail
 
 USAGE = ("Usage: /agent show SLUG | create SLUG [from TEMPLATE] | name SLUG NAME | prompt SLUG TEXT | "
          "model SLUG MODEL|default | "
-         f"tools SLUG add TOOL [{'|'.join(LEVELS)}] | tools SLUG remove TOOL | pause|resume|archive SLUG")
+         f"tools SLUG add TOOL [{'|'.join(LEVELS)}] | tools SLUG remove TOOL | delegate SLUG add|remove OTHER | "
+         "pause|resume|archive SLUG")
 HELP = ("SLUG is an agent of this account (platform administrators: ACCOUNT/SLUG for another account's).\n"
         "show: its tools and what each needs, recent interactions and tool calls, active jobs, 30 days' usage.\n"
         "create: a new agent from a template (the catalogue's 'assistant', or an agent of this account, copied).\n"
@@ -18,6 +19,9 @@ HELP = ("SLUG is an agent of this account (platform administrators: ACCOUNT/SLUG
         "model: its model, or 'default' for the provider's.\n"
         "tools add: assign a tool the server has, with a permission (read, write or admin; the tool's own level "
         "when omitted). tools remove: take it away.\n"
+        "delegate add: let it ask OTHER (an agent of the same account) for help: its model is offered the tool "
+        "ask_OTHER (not with the embedded model, which is offered no tools); a cycle is refused. "
+        "delegate remove: no more.\n"
         "pause: no new messages, its pending jobs cancelled. resume: new work again (cancelled jobs stay "
         "cancelled). archive: retired for good, its knowledge and audit trail kept; resume brings it back.")
 _STATUS = {"pause": "paused", "resume": "active", "archive": "archived"}
@@ -70,6 +74,12 @@ async def agent_command(ctx: CommandContext) -> str:
         return (await service.set_model(actor, words[0], words[1])).message
     if action == "tools":
         return await _tools(ctx, rest.split())
+    if action == "delegate":
+        words = rest.split()
+        if len(words) != 3 or words[1].lower() not in ("add", "remove"):
+            raise CommandError("Usage: /agent delegate SLUG add|remove OTHER")
+        change = service.add_delegate if words[1].lower() == "add" else service.remove_delegate
+        return (await change(actor, words[0], words[2])).message
     if action in _STATUS:
         words = rest.split()
         if len(words) != 1:
@@ -103,6 +113,10 @@ def _detail_lines(detail: AgentDetail) -> list[str]:
     lines += [f"- {tool.name}: {tool.permission}"
               + (f" (needs {tool.trust})" if tool.trust else " (no installed extension provides it)")
               for tool in detail.tools]
+    if detail.delegates:
+        lines.append(f"Delegates to: {', '.join(detail.delegates)}.")
+    if detail.delegated_by:
+        lines.append(f"Delegated to by: {', '.join(detail.delegated_by)}.")
     if detail.tool_calls:
         lines.append("Recent tool calls:")
         lines += [f"- {call.created_at:%Y-%m-%d %H:%M} {call.tool} {call.status}"
@@ -124,6 +138,6 @@ def _detail_lines(detail: AgentDetail) -> list[str]:
 AGENT_ADMIN_COMMANDS = (
     Command("agents", "the account's agents", agents_command, usage="[all] [PAGE]", admin=True),
     Command("agent", "show, create, configure, pause, resume or archive an agent", agent_command,
-            usage="show|create|name|prompt|model|tools|pause|resume|archive SLUG ...", admin=True, writes=True,
+            usage="show|create|name|prompt|model|tools|delegate|pause|resume|archive SLUG ...", admin=True, writes=True,
             help=f"{USAGE}\n{HELP}"),
 )

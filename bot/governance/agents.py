@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -99,6 +99,8 @@ class AgentDetail:
     active_jobs: int
     usage: AgentUsage
     extras: dict[str, dict[str, int]]  # what extensions count for it, by their name
+    delegates: list[str] = field(default_factory=list)  # the slugs of the agents it may delegate to
+    delegated_by: list[str] = field(default_factory=list)  # the slugs of the agents that may delegate to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +185,14 @@ class AgentAdmin:
                            int(tokens[0]) if tokens else 0, int(tokens[1]) if tokens else 0)
         active = await self._pending.count(WorkScope(agent_id=agent.id))
         extras = {name: await describe(agent) for name, describe in self._describers.items()}
-        return AgentDetail(agent, account.slug, tools, recent, calls, active, usage, extras)
+        d, other = t.agent_delegation, t.agent.alias("other")
+        delegates = [row.slug for row in await self._db.all(
+            select(other.c.slug).join(d, d.c.delegate_agent_id == other.c.id).where(d.c.agent_id == agent.id)
+            .order_by(other.c.slug))]
+        delegated_by = [row.slug for row in await self._db.all(
+            select(other.c.slug).join(d, d.c.agent_id == other.c.id).where(d.c.delegate_agent_id == agent.id)
+            .order_by(other.c.slug))]
+        return AgentDetail(agent, account.slug, tools, recent, calls, active, usage, extras, delegates, delegated_by)
 
     async def resolve(self, actor: Actor, ref: str, action: str) -> AgentRecord:
         """The agent `ref` names, once the actor may administer it (for other services: jobs by agent)."""
@@ -298,6 +307,41 @@ class AgentAdmin:
         await self._change(actor, agent, "agent.tools.remove", [], work=remove, tool=tool)
         return AgentChange(await self._reload(agent.id), f"Agent {agent.slug} no longer has {tool}.")
 
+    async def add_delegate(self, actor: Actor, ref: str, other: str) -> AgentChange:
+        """Let agent `ref` delegate to `other` (an agent of the same account): its model is offered `other` as a
+        tool. Refused when it would close a cycle (`other` already reaches `ref` through delegations)."""
+        action = "agent.delegate.add"
+        agent, _ = await self._resolve(actor, ref, action)
+        delegate = await self._delegate(agent, other)
+        if delegate.id == agent.id:
+            raise ThinklioError("bad_request", f"Agent {agent.slug} cannot delegate to itself.")
+        edges = await self._delegations(agent.account_id)
+        if delegate.id in edges.get(agent.id, set()):
+            return AgentChange(agent, f"Agent {agent.slug} may already delegate to {delegate.slug}.")
+        if _reaches(edges, delegate.id, agent.id):
+            raise ThinklioError("conflict", f"{delegate.slug} already delegates to {agent.slug} (directly or through "
+                                            "other agents); delegating back would make a cycle.")
+        await self._change(actor, agent, action, [Insert(t.agent_delegation, {
+            "id": new_id("adl"), "account_id": agent.account_id, "agent_id": agent.id,
+            "delegate_agent_id": delegate.id, "created_at": self._clock.now()})], delegate=delegate.slug)
+        return AgentChange(await self._reload(agent.id), f"Agent {agent.slug} may now delegate to {delegate.slug} "
+                                                         f"(its model is offered the tool ask_{delegate.slug}).")
+
+    async def remove_delegate(self, actor: Actor, ref: str, other: str) -> AgentChange:
+        action = "agent.delegate.remove"
+        agent, _ = await self._resolve(actor, ref, action)
+        delegate = await self._delegate(agent, other)
+        d = t.agent_delegation
+        row = await self._db.one(select(d.c.id).where(d.c.agent_id == agent.id, d.c.delegate_agent_id == delegate.id))
+        if row is None:
+            raise ThinklioError("not_found", f"Agent {agent.slug} does not delegate to {delegate.slug}.")
+
+        def remove(conn: Connection) -> None:
+            conn.execute(delete(d).where(d.c.id == row.id))
+
+        await self._change(actor, agent, action, [], work=remove, delegate=delegate.slug)
+        return AgentChange(await self._reload(agent.id), f"Agent {agent.slug} no longer delegates to {delegate.slug}.")
+
     async def set_status(self, actor: Actor, ref: str, status: str) -> AgentChange:
         """Pause (no new interactions, pending jobs cancelled), archive (the same, for good: knowledge and audit
         stay) or resume (new work only: cancelled jobs stay cancelled)."""
@@ -374,6 +418,20 @@ class AgentAdmin:
         row = await self._db.one(select(t.agent).where(t.agent.c.account_id == account_id, t.agent.c.slug == slug))
         return None if row is None else record(AgentRecord, row)
 
+    async def _delegate(self, agent: AgentRecord, slug: str) -> AgentRecord:
+        """The agent of `agent`'s account named `slug`: delegation stays inside one account."""
+        delegate = await self._by_slug(agent.account_id, slug.strip())
+        if delegate is None:
+            raise ThinklioError("not_found", f"No agent {slug.strip()[:64]!r} in this account. /agents lists them.")
+        return delegate
+
+    async def _delegations(self, account_id: str) -> dict[str, set[str]]:
+        d = t.agent_delegation
+        edges: dict[str, set[str]] = {}
+        for row in await self._db.all(select(d.c.agent_id, d.c.delegate_agent_id).where(d.c.account_id == account_id)):
+            edges.setdefault(row.agent_id, set()).add(row.delegate_agent_id)
+        return edges
+
     async def _reload(self, agent_id: str) -> AgentRecord:
         row = await self._db.one(select(t.agent).where(t.agent.c.id == agent_id))
         assert row is not None
@@ -413,3 +471,17 @@ class AgentAdmin:
 
 def _title(slug: str) -> str:
     return " ".join(word.capitalize() for word in slug.split("-"))
+
+
+def _reaches(edges: Mapping[str, set[str]], start: str, goal: str) -> bool:
+    """Whether `goal` is reachable from `start` following delegations (a depth-first walk; the graph is small)."""
+    seen, todo = {start}, [start]
+    while todo:
+        node = todo.pop()
+        if node == goal:
+            return True
+        for nxt in edges.get(node, ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return False

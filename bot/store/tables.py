@@ -128,6 +128,19 @@ agent_tool = Table(
     UniqueConstraint("agent_id", "tool"),
 )
 
+# Which agent may delegate to which (reference 21.5): the delegate is offered to the agent's model as a tool
+# (agents/delegation.py). Both agents are of the same account; composing a cycle is refused by /agent delegate.
+agent_delegation = Table(
+    "agent_delegation",
+    metadata,
+    id_column(),
+    fk_column("account_id", "account"),
+    fk_column("agent_id", "agent", index=False),
+    fk_column("delegate_agent_id", "agent"),
+    created_column(),
+    UniqueConstraint("agent_id", "delegate_agent_id"),
+)
+
 channel = Table(
     "channel",
     metadata,

@@ -96,8 +96,8 @@ async def test_help_lists_commands_and_skills(client: TestClient, auth: dict[str
 async def test_help_shows_admin_commands_to_a_platform_admin(client: TestClient, auth: dict[str, str]) -> None:
     lines = answered(await say(client, auth, "/help", user=BOSS), "/help").splitlines()
     assert "/pause - stop all processing (kill switch)" in lines
-    assert ("/agent show|create|name|prompt|model|tools|pause|resume|archive SLUG ... - show, create, configure, "
-            "pause, resume or archive an agent") in lines
+    assert ("/agent show|create|name|prompt|model|tools|delegate|pause|resume|archive SLUG ... - show, create, "
+            "configure, pause, resume or archive an agent") in lines
 
 
 async def test_whoami(client: TestClient, auth: dict[str, str], app: App) -> None:
