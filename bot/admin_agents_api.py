@@ -10,8 +10,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.admin_api import admin_actor
-from bot.errors import ThinklioError
+from bot.admin_auth import admin_actor, positive_int
 from bot.governance.agents import MAX_PROMPT, AgentAdmin, AgentChange, AgentDetail
 from bot.records import AgentRecord
 from bot.services import Services
@@ -100,10 +99,7 @@ class AgentsApi:
 
     async def listing(self, request: web.Request) -> web.Response:
         actor = await admin_actor(self._s, request)
-        raw = request.query.get("page", "1")
-        if not raw.isdigit() or int(raw) < 1:
-            raise ThinklioError("bad_request", "page must be a positive whole number")
-        page = int(raw)
+        page = positive_int(request, "page", 1)
         listed = await self._agents.listing(actor)
         return web.json_response({"page": page, "total": len(listed), "agents": [
             {"slug": a.slug, "name": a.name, "status": a.status, "model": a.model, "tools": a.tools}

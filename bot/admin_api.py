@@ -9,9 +9,9 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.admin_auth import admin_actor, positive_int
 from bot.admin_money import install_money_routes
 from bot.admin_teams_api import install_team_routes
-from bot.auth import require_scope
 from bot.errors import ThinklioError
 from bot.governance import Actor
 from bot.governance.people import Member
@@ -46,25 +46,9 @@ def install_admin_routes(app: web.Application, services: Services) -> None:
     install_money_routes(app, services)
 
 
-async def admin_actor(services: Services, request: web.Request) -> Actor:
-    """The account admin an admin-scoped API key stands for (401 without a key, 403 without the scope)."""
-    caller = await services.api_keys.verify(request.headers.get("Authorization"))
-    require_scope(caller, "admin")
-    return Actor.of_key(caller)
-
-
 def _member(member: Member) -> dict[str, Any]:
     return {"id": member.user.id, "name": member.user.display_name, "role": member.role,
             "status": member.status, "user_status": member.user.status}
-
-
-def _int(request: web.Request, name: str, default: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ThinklioError("bad_request", f"{name} must be a positive whole number")
-    return int(raw)
 
 
 class AdminApi:
@@ -92,7 +76,7 @@ class AdminApi:
 
     async def users(self, request: web.Request) -> web.Response:
         actor = await self._actor(request)
-        page = _int(request, "page", 1)
+        page = positive_int(request, "page", 1)
         members, total = await self._s.governance.users.listing(
             actor, query=request.query.get("query", ""), limit=PAGE, offset=(page - 1) * PAGE)
         return web.json_response({"users": [_member(m) for m in members], "page": page,
@@ -157,7 +141,7 @@ class AdminApi:
         """?since=ISO&who=&actor=USER&action=PREFIX&page=: `actor` is an audit actor (user:…, apikey:…) or a user
         named as anywhere else (usr_…, telegram:12345, http:42, @name)."""
         actor = await self._actor(request)
-        page = _int(request, "page", 1)
+        page = positive_int(request, "page", 1)
         since = None
         if "since" in request.query:
             try:

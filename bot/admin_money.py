@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
-from bot.auth import require_scope
+from bot.admin_auth import admin_actor
 from bot.governance import Actor
 from bot.governance.money import BudgetLine
 from bot.services import Services
@@ -46,9 +46,7 @@ class MoneyApi:
         self._s = services
 
     async def _actor(self, request: web.Request) -> Actor:
-        caller = await self._s.api_keys.verify(request.headers.get("Authorization"))
-        require_scope(caller, "admin")
-        return Actor.of_key(caller)
+        return await admin_actor(self._s, request)
 
     async def usage(self, request: web.Request) -> web.Response:
         actor = await self._actor(request)

@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from bot.auth import require_scope
+from bot.admin_auth import admin_actor
 from bot.governance import Actor
 from bot.governance.teams import TeamDetail, TeamLine
 from bot.records import TeamRecord
@@ -74,9 +74,7 @@ class TeamsApi:
         self._s = services
 
     async def _actor(self, request: web.Request) -> Actor:
-        caller = await self._s.api_keys.verify(request.headers.get("Authorization"))
-        require_scope(caller, "admin")
-        return Actor.of_key(caller)
+        return await admin_actor(self._s, request)
 
     async def _show(self, actor: Actor, team: str, **extra: Any) -> web.Response:
         return web.json_response({**extra, **_detail(await self._s.governance.teams.show(actor, team))})

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.admin_api import admin_actor
+from bot.admin_auth import admin_actor, positive_int
 from bot.errors import ThinklioError
 from bot.governance import Actor, WorkScope
 from bot.governance.audit import done
@@ -114,10 +114,7 @@ def install_job_routes(app: web.Application, services: Services, admin: JobAdmin
 
     async def listing(request: web.Request) -> web.Response:
         actor = await admin_actor(services, request)
-        raw = request.query.get("page", "1")
-        if not raw.isdigit() or int(raw) < 1:
-            raise ThinklioError("bad_request", "page must be a positive whole number")
-        page = int(raw)
+        page = positive_int(request, "page", 1)
         found = await admin.listing(actor, request.query.get("state"), agent=request.query.get("agent"),
                                     offset=(page - 1) * PAGE)
         return web.json_response({"page": page, "total": found.total, "jobs": [job_json(j) for j in found.jobs]})
