@@ -12,15 +12,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
-from bot.account_settings import default_language
 from bot.cache import LRU
 from bot.clock import Clock
 from bot.directory import Directory
@@ -30,8 +28,6 @@ from bot.i18n import N_, Catalogue, _
 from bot.ids import new_id
 from bot.lanes import Lanes
 from bot.messages import (
-    TERMINAL_STATUSES,
-    Attachment,
     InboundMessage,
     Outcome,
 )
@@ -43,7 +39,9 @@ from bot.routes import Route
 from bot.store import tables as t
 from bot.store.batch import Insert, Op, Update
 from bot.store.database import Database
+from bot.tickets import Ticket, stored_ticket
 from bot.turn import AfterTurn, Collected, Reply, StepRecord, Turn
+from bot.turn_builder import TurnBuilder
 from config.settings import Settings
 
 log = structlog.get_logger("thinklio.pipeline")
@@ -51,18 +49,6 @@ log = structlog.get_logger("thinklio.pipeline")
 FAILED = N_("Sorry, something went wrong on my side while answering. Please try again.")
 INTERRUPTED = N_("I was restarted while working on your message and could not finish it. "
                  "Please send it again.")
-
-
-@dataclass(slots=True)
-class Ticket:
-    """A message accepted into the pipeline; `done` resolves once it is answered and delivered."""
-
-    interaction_id: str
-    conversation_id: str
-    text: str
-    user_id: str
-    done: asyncio.Future[Outcome] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-    duplicate: bool = False
 
 
 class Pipeline:
@@ -84,7 +70,7 @@ class Pipeline:
         self._limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
         self._tickets: LRU[tuple[str, str], Ticket] = LRU(50_000)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._admins = frozenset(settings.admins)
+        self._turns = TurnBuilder(db, directory, settings)
 
     # accepting ------------------------------------------------------------------------------------------
 
@@ -139,9 +125,10 @@ class Pipeline:
         if not stored:  # redelivered: another process (or an earlier run) has it
             assert key is not None
             self._tickets.pop(key)
-            return self._duplicate(await self._stored_ticket(channel, inbound), channel, inbound, user)
+            stored_one = await stored_ticket(self._db, channel.id, inbound.external_id)
+            return self._duplicate(stored_one, channel, inbound, user)
         self._metrics.messages_received.labels(channel.slug).inc()
-        turn = await self._turn(interaction_id, message_id, inbound.text, channel, user, conversation,
+        turn = await self._turns.build(interaction_id, message_id, inbound.text, channel, user, conversation,
                                 sender=inbound.sender.external_id, received_at=now, attachments=inbound.attachments,
                                 metadata=inbound.metadata)
         self._spawn(turn, ticket)
@@ -165,27 +152,6 @@ class Pipeline:
         if found is None or found.channel_id != channel.id or found.user_id != user.id:
             raise ThinklioError("not_found", f"conversation {inbound.conversation_id!r} not found")
         return found
-
-    async def _stored_ticket(self, channel: ChannelRecord, inbound: InboundMessage) -> Ticket:
-        reply = aliased(t.message)
-        row = await self._db.one(
-            select(t.message.c.text, t.message.c.user_id, t.message.c.conversation_id,
-                   t.interaction.c.id, t.interaction.c.status, t.interaction.c.tier, t.interaction.c.intent,
-                   t.interaction.c.error_code, reply.c.text.label("reply"))
-            .join(t.interaction, t.interaction.c.inbound_message_id == t.message.c.id)
-            .outerjoin(reply, reply.c.id == t.interaction.c.reply_message_id)
-            .where(t.message.c.channel_id == channel.id, t.message.c.external_id == inbound.external_id)
-        )
-        if row is None:
-            raise ThinklioError("conflict", "this message is being stored by another request; retry")
-        ticket = Ticket(row.id, row.conversation_id, row.text, row.user_id)
-        if row.status in TERMINAL_STATUSES:
-            ticket.done.set_result(Outcome(row.id, row.conversation_id, row.status, row.tier, row.reply,
-                                           row.error_code, row.intent))
-        return ticket
-
-    def _is_platform_admin(self, channel_type: str, external_id: str) -> bool:
-        return f"{channel_type}:{external_id}" in self._admins or f"{channel_type}:*" in self._admins
 
     # processing -----------------------------------------------------------------------------------------
 
@@ -368,7 +334,7 @@ class Pipeline:
                                    "inbound_message_id": message_id, "parent_interaction_id": parent_interaction_id,
                                    "status": "received", "cost_usd": 0.0, "created_at": now}),
         ])
-        turn = await self._turn(interaction_id, message_id, note, channel, user, conversation, sender="",
+        turn = await self._turns.build(interaction_id, message_id, note, channel, user, conversation, sender="",
                                 received_at=now, origin="event")
         ticket = Ticket(interaction_id, conversation.id, note, user.id)
         self._spawn(turn, ticket)
@@ -387,7 +353,7 @@ class Pipeline:
             .order_by(t.interaction.c.id)
         )
         for row in rows:
-            turn = await self._load_turn(row)
+            turn = await self._turns.from_row(row)
             ticket = Ticket(row.id, row.conversation_id, row.text, row.user_id)
             if row.status == "running":
                 self._spawn_interrupted(turn, ticket)
@@ -406,44 +372,6 @@ class Pipeline:
                 await self._deliver(turn, reply)
 
         self._background(close(), name=f"interrupted-{turn.interaction_id}")
-
-    async def _load_turn(self, row: object) -> Turn:
-        m = row._mapping  # type: ignore[attr-defined]
-        channel_row = await self._db.one(select(t.channel.c.slug).where(t.channel.c.id == m["channel_id"]))
-        assert channel_row is not None
-        channel = await self._directory.channel(channel_row.slug)
-        user = await self._directory.user(m["user_id"])
-        conversation = await self._directory.conversation_by_id(m["conversation_id"])
-        assert channel is not None and user is not None and conversation is not None
-        identities = [ext for kind, ext in await self._directory.identities(user.id) if kind == channel.type]
-        external_id = identities[0] if identities else ""
-        return await self._turn(m["id"], m["inbound_message_id"], m["text"], channel, user, conversation,
-                                sender=external_id, received_at=m["created_at"],
-                                origin="event" if m["direction"] == "event" else "user",
-                                attachments=tuple(Attachment.from_json(a) for a in m["attachments"] or ()),
-                                metadata=m["message_metadata"] or {})
-
-    async def _turn(self, interaction_id: str, message_id: str, text: str, channel: ChannelRecord,
-                    user: UserRecord, conversation: ConversationRecord, *, sender: str, received_at: datetime,
-                    origin: str = "user", attachments: tuple[Attachment, ...] = (),
-                    metadata: dict[str, Any] | None = None) -> Turn:
-        member = await self._directory.membership(channel.account_id, user.id)
-        role = None if member is None else member.role
-        # A channel that cannot vouch for the sender (a mail that passed neither SPF nor DKIM: its From may be
-        # forged) says so in the message's metadata; such a message carries no admin powers.
-        vouched = (metadata or {}).get("sender_verified") is not False
-        if not vouched and role in ("owner", "admin"):
-            role = "member"
-        return Turn(interaction_id=interaction_id, message_id=message_id, text=text, channel=channel,
-                    attachments=attachments, metadata=dict(metadata or {}),
-                    agent=await self._directory.agent(conversation.agent_id), user=user, conversation=conversation,
-                    sender_external_id=sender, received_at=received_at, origin=origin,
-                    is_platform_admin=vouched and bool(sender) and self._is_platform_admin(channel.type, sender),
-                    role=role,
-                    member_status="active" if member is None else member.status,
-                    teams=dict(await self._directory.teams_of(channel.account_id, user.id)),
-                    default_timezone=self._settings.default_timezone,
-                    language=user.locale or default_language(await self._directory.account(channel.account_id)))
 
     async def drain(self, timeout: float = 10.0) -> None:
         if self._tasks:

@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from bot.messages import InboundMessage, OutboundMessage, Sender
-from bot.pipeline import Ticket
 from bot.services import Services
+from bot.tickets import Ticket
 from channels.base import BaseChannel, ChannelSpec
 from config.catalogue import ChannelSeed
 
