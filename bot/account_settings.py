@@ -6,6 +6,7 @@ that is not valid (edited by hand in the database) falls back to the default ins
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -73,13 +74,20 @@ def _expected(setting: Setting) -> str:
 def effective(account: AccountRecord) -> dict[str, Any]:
     """Every setting of the account: its stored value where it has a valid one, else the default."""
     stored = account.settings or {}
+    return dict(_effective(tuple(sorted((key, str(value)) for key, value in stored.items() if key in SETTINGS))))
+
+
+@functools.lru_cache(maxsize=1024)
+def _effective(stored: tuple[tuple[str, str], ...]) -> tuple[tuple[str, Any], ...]:
+    # Read on every turn (the language, the delegation depth): parsed once per distinct set of stored values.
+    found = dict(stored)
     values: dict[str, Any] = {}
     for key, setting in SETTINGS.items():
         values[key] = setting.default
-        if key in stored:
+        if key in found:
             with contextlib.suppress(ValueError):  # a hand-edited bad value: the default instead
-                values[key] = setting.parse(str(stored[key]))
-    return values
+                values[key] = setting.parse(found[key])
+    return tuple(values.items())
 
 
 def delegation_depth(account: AccountRecord) -> int:
