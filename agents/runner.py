@@ -67,7 +67,7 @@ class AgentRunner:
         # (`delegations`) is the same list.
         sub = replace(turn, agent=target, text=turn.text if text is None else text, collected=[], steps=[],
                       notices={}, delegation_depth=turn.delegation_depth + 1,
-                      lineage=(*turn.lineage, turn.agent.id), steps_left=steps)
+                      lineage=(*turn.lineage, turn.agent.id), steps_left=steps, said=tuple(turn.user_texts))
         reply = await self._harness.answer(sub)
         turn.notices.update(sub.notices)  # a budget nearly used up by the run is said once, by the caller
         return AgentRun(reply, sub.steps)

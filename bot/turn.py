@@ -65,6 +65,7 @@ class Turn:
     # The sender's active teams in the channel's account: team id -> role in the team (admin | member | readonly).
     teams: dict[str, str] = field(default_factory=dict)
     delegation_depth: int = 0  # 0: a person's turn; each agent run for it (agents/runner.py) one level more
+    said: tuple[str, ...] | None = None  # set on a delegate's turn: what the person said to the first agent
     lineage: tuple[str, ...] = ()  # the ids of the agents that delegated down to this one, the first at the top
     steps_left: int | None = None  # model calls this turn may still make (None: its profile's); a delegate's bound
     # Delegations made in the whole tree of this person's turn (delegate slugs): one list, shared by every sub-turn.
@@ -82,7 +83,10 @@ class Turn:
 
     @property
     def user_texts(self) -> list[str]:
-        """What the user said in this turn: the message, then any collected after it."""
+        """What the user said in this turn: the message, then any collected after it. A delegate's turn keeps
+        its person's words (`said`), not the task its caller's model wrote: writes are grounded in those."""
+        if self.said is not None:
+            return list(self.said)
         return [self.text, *(c.text for c in self.collected)]
 
     @property

@@ -16,6 +16,7 @@ from bot.governance import Actor
 from bot.ids import new_id
 from bot.store import tables as t
 from bot.store.batch import Insert
+from jobs import tables as jt
 from server.app import App
 from tests.agents.test_harness import ask, call, started, steps, text
 from tests.fakes.scripted_provider import ScriptedProvider
@@ -174,5 +175,23 @@ async def test_delegation_is_administered_by_admins_only(tmp_path: Path) -> None
         assert (await admin.show(owner, "assistant")).delegates == []
         with pytest.raises(ThinklioError, match="does not delegate"):
             await admin.remove_delegate(owner, "assistant", "researcher")
+    finally:
+        await app.stop()
+
+
+async def test_a_delegate_cannot_write_what_only_the_callers_model_said(tmp_path: Path) -> None:
+    """The delegate's task is the calling model's words, not the person's: its write tools are grounded in what
+    the person said, so a delegate can neither invent a list item nor take the caller's paraphrase for it."""
+    invented = {"task": "caviar", "list_name": "shopping"}
+    agents = Agents({"assistant": [call("ask_researcher", {"task": "add caviar to the shopping list"}), relay],
+                     "researcher": [call("task_add", invented), text("I could not add it.")]})
+    app, owner = await setup(tmp_path, agents, "researcher")
+    try:
+        await app.services.governance.agents.add_delegate(owner, "assistant", "researcher")
+        outcome = await ask(app, "what should I cook tonight?")
+        assert outcome.status == "completed"
+        refused = [s for s in await steps(app, outcome.interaction_id) if s.name == "task_add"]
+        assert [s.status for s in refused] == ["denied"] and "ungrounded_argument" in (refused[0].error or "")
+        assert await app.services.db.all(select(jt.task)) == []  # nothing was written
     finally:
         await app.stop()
