@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any, ClassVar
@@ -27,6 +26,7 @@ from bot.errors import ThinklioError
 from bot.messages import Attachment, OutboundMessage, too_large
 from bot.outbox import Blocklist, backoff
 from bot.pipeline import Ticket
+from bot.ratelimit import RateLimiter
 from bot.services import Services
 from channels.base import BaseChannel
 from channels.telegram.inbound import (
@@ -83,7 +83,7 @@ class TelegramChannel(BaseChannel):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._typing: dict[str, asyncio.Task[None]] = {}
         self._seen: LRU[int, bool] = LRU(10_000)  # update ids handled: redeliveries stop here
-        self._notified: LRU[int, float] = LRU(10_000)  # chat -> when it was last told to slow down
+        self._notices = RateLimiter(per_minute=1, burst=1, capacity=10_000)  # chat -> told to slow down
         self._ready = False
         self.state = "stopped"
         self.last_error: str | None = None
@@ -235,12 +235,7 @@ class TelegramChannel(BaseChannel):
 
     def _may_notify(self, chat_id: int) -> bool:
         """At most one rate-limit notice per chat a minute: a flood of messages must not become one of notices."""
-        now = time.monotonic()
-        last = self._notified.get(chat_id)
-        if last is not None and now - last < 60:
-            return False
-        self._notified.put(chat_id, now)
-        return True
+        return self._notices.retry_after(str(chat_id)) == 0
 
     async def _keep_typing(self, target: Target, ticket: Ticket) -> None:
         loop = asyncio.get_running_loop()
