@@ -2,9 +2,9 @@
 same thread through Postmark, an SMTP relay, or `.eml` files in the data dir. The modules: `channel` (the
 adapter: one path for both ways in, and delivery), `smtp`, `postmark` (the webhook), `routing` (address ->
 agent), `threads` (mail threads as conversations), `policy` (who may write, how often), `attachments` (files
-kept on disk), `outbound` (the ways out); the parsing side: `mail` (the record), `parse`, `content`,
-`headers`, `dates`, `compose`. This module is only the declaration, cheap to import: no mail library loads
-until the channel is built.
+kept on disk), `outbound` (the ways out); the parsing side: `mail` (the record), `rfc5322` and
+`postmark_inbound` (the two parsers), `decoding`, `content`, `headers`, `dates`, `compose`. This module is only
+the declaration, cheap to import: no mail library loads until the channel is built.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from bot.outbox import Blocklist, Delivery, Outbox, Queued
 from bot.services import Services
 from channels.base import BaseChannel
 from channels.email.attachments import FileStore
-from channels.email.compose import compose_message, compose_reply, reply_recipients
+from channels.email.compose import compose_message, compose_reply, reply_recipients, thread_of
 from channels.email.headers import normalise_id
 from channels.email.mail import Address, InboundMail
 from channels.email.outbound import FolderSender, PostmarkSender, RelaySender, recipients
@@ -262,7 +262,7 @@ class EmailChannel(BaseChannel):
         """The answer to the stored mail `meta` (`answer`), or a message we start in its thread (a reminder).
         `thread`: the conversation's stored ids, for References when the mail brought none of its own."""
         original = original_of(meta["mail"])
-        parent = original.spelled_message_id or original.message_id
+        parent, _ = thread_of(original)
         earlier = [item for item in thread if item != normalise_id(parent)]
         if not original.references and earlier:
             original = replace(original, references=tuple(earlier), spelled_references=())
@@ -278,9 +278,9 @@ class EmailChannel(BaseChannel):
             return compose_reply(original=original, from_address=sender, text=text, message_id=message_id,
                                  own_addresses=own)
         to = reply_recipients(original, own_addresses=[*own, reply_from])
+        _, references = thread_of(original)  # with the conversation's ids when the mail brought none
         return compose_message(from_address=sender, to=to.to, cc=to.cc, subject=original.subject, text=text,
-                               references=[*(original.spelled_references or original.references), parent],
-                               in_reply_to=parent, message_id=message_id)
+                               references=references, in_reply_to=parent, message_id=message_id)
 
     async def _notice(self, destination: Destination, mail: InboundMail, key: str, notes: list[str]) -> None:
         """A mail with nothing to answer but files that could not be read: the sender is told, once."""

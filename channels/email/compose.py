@@ -154,6 +154,13 @@ def _build(*, from_address: Address, to: Sequence[Address], cc: Sequence[Address
     return message
 
 
+def thread_of(original: InboundMail) -> tuple[str, list[str]]:
+    """What an answer to `original` threads on: the id it replies to, and its References (the original's own,
+    then that id), both as the sender spelled them."""
+    parent = original.spelled_message_id or original.message_id
+    return parent, [*(original.spelled_references or original.references), parent]
+
+
 def compose_reply(*, original: InboundMail, from_address: Address, text: str, cc: list[Address] | None = None,
                   message_id: str | None = None, to: Sequence[Address] | None = None,
                   own_addresses: Collection[str] = (), date: datetime | None = None,
@@ -166,22 +173,11 @@ def compose_reply(*, original: InboundMail, from_address: Address, text: str, cc
     be answered (an automatic mail, or mail from ourselves)."""
     own = (*own_addresses, from_address.email)
     recipients = reply_recipients(original, own_addresses=own)
-    parent = original.spelled_message_id or original.message_id
-    references = [*(original.spelled_references or original.references), parent]
-    return _build(
-        from_address=from_address,
-        to=tuple(to) if to is not None else recipients.to,
-        cc=tuple(cc) if cc is not None else recipients.cc,
-        subject=reply_subject(original.subject),
-        text=text,
-        in_reply_to=parent,
-        references=references,
-        message_id=message_id,
-        date=date,
-        auto_submitted="auto-replied",
-        reply_to=reply_to,
-        attachments=attachments,
-    )
+    parent, references = thread_of(original)
+    return _in_thread(from_address=from_address, to=tuple(to) if to is not None else recipients.to,
+                      cc=tuple(cc) if cc is not None else recipients.cc, subject=original.subject, text=text,
+                      references=references, in_reply_to=parent, message_id=message_id, date=date,
+                      reply_to=reply_to, attachments=attachments, auto_submitted="auto-replied")
 
 
 def compose_message(*, from_address: Address, to: Sequence[Address], subject: str, text: str,
@@ -193,6 +189,15 @@ def compose_message(*, from_address: Address, to: Sequence[Address], subject: st
 
     `references`: the thread's message ids, oldest first (ours and theirs, as stored); `in_reply_to` defaults
     to the newest. With ids the subject becomes `Re: <base>` so clients file it in the same thread."""
+    return _in_thread(from_address=from_address, to=to, cc=tuple(cc or ()), subject=subject, text=text,
+                      references=references, in_reply_to=in_reply_to, message_id=message_id, date=date,
+                      reply_to=reply_to, attachments=attachments, auto_submitted="auto-generated")
+
+
+def _in_thread(*, from_address: Address, to: Sequence[Address], cc: Sequence[Address], subject: str, text: str,
+               references: Sequence[str], in_reply_to: str | None, message_id: str | None, date: datetime | None,
+               reply_to: Address | None, attachments: Sequence[MailPart], auto_submitted: str) -> EmailMessage:
+    """The one way a message joins a thread: the parent last in References, and `Re: <base>` as its subject."""
     ids = [item for item in references if item]
     parent = in_reply_to or (ids[-1] if ids else None)
     if parent and (not ids or normalise_id(ids[-1]) != normalise_id(parent)):
@@ -200,14 +205,14 @@ def compose_message(*, from_address: Address, to: Sequence[Address], subject: st
     return _build(
         from_address=from_address,
         to=to,
-        cc=tuple(cc or ()),
+        cc=cc,
         subject=reply_subject(subject) if parent else (" ".join(subject.split()) or "(no subject)"),
         text=text,
         in_reply_to=parent,
         references=ids,
         message_id=message_id,
         date=date,
-        auto_submitted="auto-generated",
+        auto_submitted=auto_submitted,
         reply_to=reply_to,
         attachments=attachments,
     )

@@ -13,7 +13,7 @@ Addresses are parsed here too, tolerantly: one bad address in a Cc never loses t
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from email.utils import getaddresses
@@ -131,6 +131,38 @@ def base_address(email: str) -> str:
     """`assistant@host` for `Assistant+Research@Host`: the mailbox, whatever tag it was written with."""
     local, _, domain = email.strip().lower().rpartition("@")
     return f"{local.partition('+')[0]}@{domain}"
+
+
+# ---- header values, as both parsers read them ---------------------------------------------------------------
+
+def by_name(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Header values by lower-cased name, in the order they came."""
+    values: dict[str, list[str]] = {}
+    for name, value in pairs:
+        values.setdefault(name, []).append(value)
+    return values
+
+
+def first(values: Mapping[str, list[str]], name: str) -> str | None:
+    found = values.get(name)
+    return found[0] if found else None
+
+
+def spelled_id(value: str | None) -> str | None:
+    """The one message id in `value` as its sender spelled it (case kept), or None."""
+    found = parse_ids(value, limit=1, spelled=True)
+    return found[0] if found else None
+
+
+def return_path_of(value: str | None) -> str | None:
+    """The bounce address: "" for the null path `<>`, None when there is none or it is not an address."""
+    if value is None:
+        return None
+    cleaned = value.strip()
+    if cleaned in ("", "<>"):
+        return ""
+    address = make_address(cleaned)
+    return address.email if address else None
 
 
 # ---- automated mail ----------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """One mail as the email channel sees it, whichever way it came in (SMTP or Postmark's inbound webhook).
 
-`parse.py` builds an `InboundMail` from RFC 5322 bytes or a Postmark payload; `compose.py` builds the reply.
+`rfc5322.py` builds an `InboundMail` from RFC 5322 bytes, `postmark_inbound.py` from a Postmark payload;
+`compose.py` builds the reply.
 The adapter (`channel.py`) only reads these fields: it never looks at raw headers itself.
 """
 

@@ -26,7 +26,7 @@ from aiohttp import web
 from bot.errors import ThinklioError
 from bot.messages import too_large
 from channels.email.mail import MailError
-from channels.email.parse import parse_postmark
+from channels.email.postmark_inbound import parse_postmark
 from channels.email.receiver import Receiver
 
 log = structlog.get_logger("thinklio.email")

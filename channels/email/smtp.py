@@ -23,8 +23,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from channels.email.headers import authenticated
 from channels.email.mail import MailError
-from channels.email.parse import parse_rfc5322
 from channels.email.receiver import Receiver
+from channels.email.rfc5322 import parse_rfc5322
 
 log = structlog.get_logger("thinklio.email")
 

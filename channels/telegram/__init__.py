@@ -1,8 +1,9 @@
 """The Telegram channel (aiogram 3): updates in by webhook or long polling, replies out with retries and an
-outbox. The modules: `channel` (the adapter), `inbound` (updates -> actions, addressing rules), `outbound`
-(splitting), `sender` (one send or edit and what its failure means), `drafts` (long answers shown as they are
-written, in one message), `outbox` (what survives a restart), `polling`, `webhook`, `settings`. This module is
-only the declaration, cheap to import: aiogram loads when the bot starts.
+outbox. The modules: `channel` (the adapter: lifecycle, updates in), `inbound` (updates -> actions, addressing
+rules), `replies` (final delivery: the draft edited into the reply, live retries, then `bot/outbox.py`, which
+survives a restart), `outbound` (splitting), `sender` (one send or edit and what its failure means), `drafts`
+(long answers shown as they are written, in one message), `polling`, `webhook`, `settings`. This module is only
+the declaration, cheap to import: aiogram loads when the bot starts.
 """
 
 from __future__ import annotations

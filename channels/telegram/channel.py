@@ -1,14 +1,14 @@
 """The Telegram adapter: one bot serving the `telegram` channel row, by webhook or long polling.
 
-A long answer is shown while the model writes it, in one message edited as it grows (`drafts`); its reply is
-then edited into that message rather than sent again. Everything else goes out as new messages.
+Lifecycle (getMe, the commands menu, the webhook or the poller), inbound updates (deduped, classified,
+accepted into the pipeline, with a typing indicator while the turn runs) and file downloads. Replies go out
+through `replies` (final delivery, the outbox) and `drafts` (a long answer shown while it is written).
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any, ClassVar
@@ -20,17 +20,15 @@ from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
 from aiogram.types import BotCommand
 from aiohttp import web
-from sqlalchemy import select
 
 from bot.cache import LRU
 from bot.errors import ThinklioError
 from bot.messages import Attachment, OutboundMessage, too_large
-from bot.outbox import Blocklist, Outbox, Queued, backoff
+from bot.outbox import Blocklist, backoff
 from bot.pipeline import Ticket
+from bot.ratelimit import RateLimiter
 from bot.services import Services
-from bot.store import tables as t
 from channels.base import BaseChannel
-from channels.telegram.drafts import Drafts, Shown
 from channels.telegram.inbound import (
     Action,
     BotIdentity,
@@ -39,26 +37,19 @@ from channels.telegram.inbound import (
     Notice,
     Target,
     classify,
-    parse_target,
     parse_update,
 )
-from channels.telegram.outbound import split_text
 from channels.telegram.polling import ALLOWED_UPDATES, Poller
-from channels.telegram.sender import Result, describe, edit_text, send_text
+from channels.telegram.replies import Replies
+from channels.telegram.sender import describe
 from channels.telegram.webhook import PATH, default_secret, handler
 
 log = structlog.get_logger("thinklio.telegram")
 
-LIVE_ATTEMPTS = 3  # tries while the conversation waits; after that the outbox takes over
-MAX_INLINE_WAIT = 10.0  # longer flood waits go to the outbox instead of holding the conversation
 TYPING_EVERY = 4.0  # Telegram shows "typing" for 5 s
 TYPING_FOR_AT_MOST = 300.0
 RATE_LIMITED = "You are sending messages faster than I can read them. Please wait a little and send it again."
 _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
-
-
-class TelegramDeliveryError(Exception):
-    """A reply Telegram refused for good (blocked, bad request); the pipeline logs and counts it."""
 
 
 class TelegramChannel(BaseChannel):
@@ -78,8 +69,10 @@ class TelegramChannel(BaseChannel):
         self.bot = Bot(settings.telegram_token, session=AiohttpSession(api=api, timeout=self._timeout))
         self.me = BotIdentity(self.bot.id, settings.telegram_bot_username)
         self.blocklist = Blocklist(services.db, services.clock, self.type)
-        self.outbox = Outbox(services.db, services.clock, self.type, send=self._send_queued, recipient=_chat_of,
-                             blocklist=self.blocklist, retry_seconds=self._retry)
+        self.replies = Replies(self.bot, services.db, services.clock, self.blocklist, channel_type=self.type,
+                               timeout=self._timeout, retry_seconds=self._retry)
+        self.outbox = self.replies.outbox
+        self.drafts = self.replies.drafts
         self._secret = settings.telegram_webhook_secret or default_secret(settings.telegram_token)
         self.poller: Poller | None = None
         if self._mode == "polling":
@@ -89,12 +82,9 @@ class TelegramChannel(BaseChannel):
             web_app.router.add_post(PATH, handler(self._secret, self.handle_update, limit=settings.max_body_bytes))
         self._tasks: set[asyncio.Task[Any]] = set()
         self._typing: dict[str, asyncio.Task[None]] = {}
-        self._targets: LRU[str, Target] = LRU(10_000)  # interaction -> where its reply goes
         self._seen: LRU[int, bool] = LRU(10_000)  # update ids handled: redeliveries stop here
-        self._notified: LRU[int, float] = LRU(10_000)  # chat -> when it was last told to slow down
-        self.drafts = Drafts(self.bot, timeout=self._timeout, locate=self._target_of, may_send=self._may_draft)
+        self._notices = RateLimiter(per_minute=1, burst=1, capacity=10_000)  # chat -> told to slow down
         self._ready = False
-        self._closed = True
         self.state = "stopped"
         self.last_error: str | None = None
         self.last_update_at: datetime | None = None
@@ -106,7 +96,7 @@ class TelegramChannel(BaseChannel):
     async def start(self) -> None:
         await self.blocklist.load()
         await self.outbox.load()
-        self._closed = False
+        self.replies.closed = False
         self.state = "starting"
         # One attempt now, so a healthy start is ready when the server is; an unreachable Telegram is retried
         # in the background without holding up the rest of the server.
@@ -123,7 +113,7 @@ class TelegramChannel(BaseChannel):
         for task in list(self._typing.values()):
             task.cancel()
         self.drafts.close()
-        self._closed = True
+        self.replies.closed = True
         self.state = "stopped"
         await self.bot.session.close()
 
@@ -234,7 +224,7 @@ class TelegramChannel(BaseChannel):
             return
         if ticket.duplicate:
             return  # the original's turn delivers its reply, once
-        self._targets.put(ticket.interaction_id, action.target)
+        self.replies.targets.put(ticket.interaction_id, action.target)
         ticket.done.add_done_callback(_retrieve)
         # Delivered by now, or never will be: a draft left over would only hold memory (and a worker).
         ticket.done.add_done_callback(lambda _: self.drafts.forget(ticket.interaction_id))
@@ -245,12 +235,7 @@ class TelegramChannel(BaseChannel):
 
     def _may_notify(self, chat_id: int) -> bool:
         """At most one rate-limit notice per chat a minute: a flood of messages must not become one of notices."""
-        now = time.monotonic()
-        last = self._notified.get(chat_id)
-        if last is not None and now - last < 60:
-            return False
-        self._notified.put(chat_id, now)
-        return True
+        return self._notices.retry_after(str(chat_id)) == 0
 
     async def _keep_typing(self, target: Target, ticket: Ticket) -> None:
         loop = asyncio.get_running_loop()
@@ -275,56 +260,7 @@ class TelegramChannel(BaseChannel):
     async def deliver(self, message: OutboundMessage) -> None:
         if message.interaction_id and (typing := self._typing.pop(message.interaction_id, None)):
             typing.cancel()
-        shown = await self.drafts.finish(message.interaction_id) if message.interaction_id else None
-        target = await self._target_of(message)
-        if str(target.chat_id) in self.blocklist:
-            raise TelegramDeliveryError(f"chat {target.chat_id} has blocked the bot; reply not sent")
-        if shown is not None and shown.target.chat_id != target.chat_id:
-            target = shown.target  # the group became a supergroup while the draft was written
-        chunks = split_text(message.text)
-        if self._closed or self.outbox.has_pending(target.key):
-            # Behind replies still waiting for this chat (or after shutdown): queue, so the order holds.
-            await self._queue(target, chunks, message, shown, error=None)
-            return
-        start = 0
-        if shown is not None and chunks:
-            result = await self.drafts.replace(shown, chunks[0], attempts=LIVE_ATTEMPTS, max_wait=MAX_INLINE_WAIT)
-            if result.verdict == "sent":
-                start = 1
-            elif result.verdict == "retry":
-                await self._queue(target, chunks, message, shown, error=result.error, delay=self._delay(result))
-                log.warning("telegram_reply_queued", chat_id=target.chat_id, chunks=len(chunks), edit=True,
-                            error=result.error)
-                return
-            elif result.verdict == "blocked":
-                await self.blocklist.block(str(target.chat_id), result.error)
-                raise TelegramDeliveryError(result.error or result.verdict)
-            else:  # the draft was deleted (or is too old to edit): the reply comes as a message of its own
-                log.info("telegram_draft_lost", chat_id=target.chat_id, error=result.error)
-        for index in range(start, len(chunks)):
-            result = await self._send_live(target, chunks[index])
-            if result.migrated_to is not None:
-                target = Target(result.migrated_to)
-            if result.verdict == "sent":
-                continue
-            if result.verdict == "retry":
-                delay = self._delay(result)
-                await self._queue(target, chunks[index:], message, None, error=result.error, delay=delay)
-                log.warning("telegram_reply_queued", chat_id=target.chat_id, chunks=len(chunks) - index,
-                            retry_in=delay, error=result.error)
-                return
-            if result.verdict == "blocked":
-                await self.blocklist.block(str(target.chat_id), result.error)
-            raise TelegramDeliveryError(result.error or result.verdict)
-
-    async def _queue(self, target: Target, chunks: list[str], message: OutboundMessage, shown: Shown | None, *,
-                     error: str | None, delay: float = 0.0) -> None:
-        """Into the outbox; with a draft on the screen, its first part is an edit of that draft."""
-        await self.outbox.add(target.key, target.options(), chunks, interaction_id=message.interaction_id,
-                              error=error, delay=delay, first=None if shown is None else {"edit": shown.message_id})
-
-    def _delay(self, result: Result) -> float:
-        return result.retry_after if result.retry_after is not None else backoff(self._retry, LIVE_ATTEMPTS)
+        await self.replies.deliver(message)
 
     async def fetch_attachment(self, attachment: Attachment, *, limit: int) -> bytes:
         """A file sent to the bot: getFile, then its bytes, stopping past `limit` (bots may fetch up to 20 MB)."""
@@ -344,63 +280,6 @@ class TelegramChannel(BaseChannel):
             parts.append(chunk)
         return b"".join(parts)
 
-    async def _send_live(self, target: Target, text: str) -> Result:
-        result = Result("retry")
-        for attempt in range(LIVE_ATTEMPTS):
-            result = await send_text(self.bot, target, text, timeout=self._timeout)
-            if result.verdict != "retry":
-                return result
-            wait = result.retry_after if result.retry_after is not None else backoff(self._retry, attempt)
-            if attempt == LIVE_ATTEMPTS - 1 or wait > MAX_INLINE_WAIT:
-                return result
-            log.info("telegram_send_retry", chat_id=target.chat_id, wait=wait, error=result.error)
-            await asyncio.sleep(wait)
-        return result
-
-    async def _send_queued(self, item: Queued) -> Result:
-        if self._closed:
-            return Result("retry", error="the channel is stopped")
-        target = Target.from_options(item.options)
-        edit = item.options.get("edit")
-        if edit is not None:
-            result = await edit_text(self.bot, target.chat_id, int(edit), item.text, timeout=self._timeout)
-            if result.verdict != "failed":
-                return result
-            # The draft is gone (deleted, too old to edit): this part goes out as a message of its own.
-        return await send_text(self.bot, target, item.text, timeout=self._timeout)
-
-    def _may_draft(self, target: Target) -> bool:
-        """Drafts go only where a reply would go out at once: not behind queued replies, not to a blocked chat."""
-        return not self._closed and str(target.chat_id) not in self.blocklist and not self.outbox.has_pending(
-            target.key)
-
-    async def _target_of(self, message: OutboundMessage) -> Target:
-        chat_id, thread_id = parse_target(message.conversation_key)
-        return Target(chat_id, thread_id, await self._reply_to(message, chat_id))
-
-    async def _reply_to(self, message: OutboundMessage, chat_id: int) -> int | None:
-        """In groups, the user's message the reply answers (so it is clear whom the bot answers)."""
-        if message.interaction_id is None:
-            return None
-        known = self._targets.get(message.interaction_id)
-        if known is not None:
-            return known.reply_to
-        if chat_id > 0:  # private chats have positive ids and need no reply threading
-            return None
-        # After a restart: the message id is the second part of the stored external id "chat:message[:edit]".
-        row = await self._s.db.one(
-            select(t.message.c.external_id)
-            .join(t.interaction, t.interaction.c.inbound_message_id == t.message.c.id)
-            .where(t.interaction.c.id == message.interaction_id))
-        if row is None or not row.external_id:
-            return None
-        parts = row.external_id.split(":")
-        return int(parts[1]) if len(parts) > 1 and parts[1].lstrip("-").isdigit() else None
-
-
-def _chat_of(item: Queued) -> str:
-    return str(Target.from_options(item.options).chat_id)
-
 
 def _retrieve(future: asyncio.Future[Any]) -> None:
     # Nobody awaits a Telegram ticket; reading its exception keeps asyncio from reporting it as lost.
@@ -408,4 +287,4 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
-__all__ = ["TelegramChannel", "TelegramDeliveryError"]
+__all__ = ["TelegramChannel"]

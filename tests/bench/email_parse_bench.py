@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from channels.email.compose import compose_reply
 from channels.email.mail import Address
-from channels.email.parse import parse_postmark, parse_rfc5322
+from channels.email.postmark_inbound import parse_postmark
+from channels.email.rfc5322 import parse_rfc5322
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 QUOTE = "\n".join(f"> line {n} of the earlier answer, with a few words to make it look like prose." for n in range(40))

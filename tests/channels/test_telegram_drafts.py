@@ -23,10 +23,11 @@ from sqlalchemy import select, update
 
 from agents.llm.base import ChatMessage, ChatResult, TextSink, ToolSpec, Usage
 from bot.store import tables as t
-from channels.telegram.channel import MAX_INLINE_WAIT, TelegramChannel
+from channels.telegram.channel import TelegramChannel
 from channels.telegram.drafts import INTERVAL
 from channels.telegram.inbound import Target
 from channels.telegram.outbound import split_text
+from channels.telegram.replies import MAX_INLINE_WAIT
 from channels.telegram.sender import edit_text, send_text
 from channels.telegram.webhook import PATH, SECRET_HEADER
 from server.app import App

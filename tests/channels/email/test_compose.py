@@ -22,7 +22,8 @@ from channels.email.compose import (
 )
 from channels.email.headers import automated_reason
 from channels.email.mail import Address, MailError, MailPart
-from channels.email.parse import parse_postmark, parse_rfc5322
+from channels.email.postmark_inbound import parse_postmark
+from channels.email.rfc5322 import parse_rfc5322
 from tests.channels.email.mails import simple_mail
 from tests.conftest import SHARED
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from channels.email.content import PARSE_LIMIT, html_to_text, new_text, strip_reply
-from channels.email.parse import parse_postmark, parse_rfc5322
+from channels.email.postmark_inbound import parse_postmark
+from channels.email.rfc5322 import parse_rfc5322
 from tests.channels.email.mails import simple_mail
 
 RECEIVED = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)

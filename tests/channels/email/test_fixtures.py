@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from channels.email.mail import InboundMail, MailError
-from channels.email.parse import parse_postmark, parse_rfc5322
+from channels.email.postmark_inbound import parse_postmark
+from channels.email.rfc5322 import parse_rfc5322
 from tests.channels.email.mails import postmark_as_rfc5322
 from tests.conftest import SHARED
 

@@ -15,7 +15,7 @@ from channels.email.headers import (
     parse_ids,
     plus_tag,
 )
-from channels.email.parse import parse_rfc5322
+from channels.email.rfc5322 import parse_rfc5322
 from tests.channels.email.mails import simple_mail
 
 RECEIVED = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)

@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from channels.email.decoding import decode_base64, safe_filename
 from channels.email.mail import MailError
-from channels.email.parse import MAX_PARTS, decode_base64, parse_postmark, parse_rfc5322, safe_filename
+from channels.email.postmark_inbound import parse_postmark
+from channels.email.rfc5322 import MAX_PARTS, parse_rfc5322
 from tests.channels.email.mails import postmark_as_rfc5322, simple_mail
 from tests.conftest import SHARED
 

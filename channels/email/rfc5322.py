@@ -1,9 +1,10 @@
-"""Both ways in to one `InboundMail`: RFC 5322 bytes (the SMTP listener) and Postmark's inbound webhook JSON.
+"""RFC 5322 bytes (what the SMTP listener receives) -> one `InboundMail`.
 
 Pure functions, no I/O. Tolerant by design: a mail is only refused (`MailError`) when nobody could be answered
 (no sender, not a mail at all). Everything else degrades field by field: an unreadable header is read raw, a
 bad charset is decoded with replacement characters, a bad Date falls back to the receive time, an attachment
-that cannot be decoded is kept with its `error` so the sender can be told while the rest is answered.
+that cannot be decoded is kept with its `error` so the sender can be told while the rest is answered. A mail
+that looks like a bounce is scanned for the addresses that failed.
 
 Headers are read from the raw source (`Message.raw_items`), not through `policy.default`'s header objects:
 those parse lazily and some malformed values (address headers especially) raise deep inside the parser.
@@ -12,11 +13,8 @@ Parsing a mail with a big attachment costs CPU in proportion to its size: the ad
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from email import policy
@@ -29,17 +27,21 @@ from typing import Any
 
 from channels.email.content import new_text
 from channels.email.dates import parse_date
+from channels.email.decoding import decode_text, safe_filename
 from channels.email.headers import (
     BOUNCE_SENDERS,
     KEPT_HEADERS,
     authenticated,
     automated_reason,
+    by_name,
     decode_words,
-    make_address,
+    first,
     normalise_id,
     parse_addresses,
     parse_ids,
     plus_tag,
+    return_path_of,
+    spelled_id,
 )
 from channels.email.mail import Address, InboundMail, MailError, MailPart
 
@@ -52,7 +54,7 @@ _BOUNCE_SUBJECT = re.compile(
     r"mail delivery (failed|system)|non[- ]?remis|unzustellbar|nicht zustellbar", re.IGNORECASE)
 
 
-# ---- RFC 5322 ----------------------------------------------------------------------------------------------
+
 
 @lru_cache(maxsize=2048)
 def _header_object(name: str, value: str) -> Any:
@@ -86,14 +88,12 @@ def parse_rfc5322(raw: bytes, *, received_at: datetime, recipient: str | None = 
         raise MailError("not_a_mail", f"the message could not be parsed ({type(error).__name__})") from error
     if not pairs or not any(name in ("from", "sender", "to", "subject", "date", "message-id") for name, _ in pairs):
         raise MailError("not_a_mail", "the message has no mail headers")
-    values: dict[str, list[str]] = {}
-    for name, value in pairs:
-        values.setdefault(name, []).append(value)
+    values = by_name(pairs)
 
     sender = _sender(values.get("from") or values.get("sender"))
-    ids = parse_ids(_first(values, "message-id"), limit=1)
+    ids = parse_ids(first(values, "message-id"), limit=1)
     message_id = ids[0] if ids else _generated_id(bytes(raw))
-    return_path = _return_path(envelope_from if envelope_from is not None else _first(values, "return-path"))
+    return_path = return_path_of(envelope_from if envelope_from is not None else first(values, "return-path"))
 
     texts: list[str] = []
     htmls: list[str] = []
@@ -111,12 +111,12 @@ def parse_rfc5322(raw: bytes, *, received_at: datetime, recipient: str | None = 
         sender=sender,
         to=parse_addresses(values.get("to", ())),
         cc=parse_addresses(values.get("cc", ())),
-        subject=decode_words(_first(values, "subject")),
+        subject=decode_words(first(values, "subject")),
         text=new_text(text=whole),
-        date=parse_date(decode_words(_first(values, "date")), fallback=received_at),
-        in_reply_to=parse_ids(_first(values, "in-reply-to")),
+        date=parse_date(decode_words(first(values, "date")), fallback=received_at),
+        in_reply_to=parse_ids(first(values, "in-reply-to")),
         references=parse_ids(" ".join(values.get("references", ()))),
-        spelled_message_id=_spelled(_first(values, "message-id")),
+        spelled_message_id=spelled_id(first(values, "message-id")),
         spelled_references=parse_ids(" ".join(values.get("references", ())), spelled=True),
         mailbox_hash=plus_tag(recipient),
         recipient=recipient,
@@ -142,16 +142,6 @@ def _unfold(value: object) -> str:
     return _FOLD.sub(" ", value).strip()
 
 
-def _first(values: Mapping[str, list[str]], name: str) -> str | None:
-    found = values.get(name)
-    return found[0] if found else None
-
-
-def _spelled(value: str | None) -> str | None:
-    found = parse_ids(value, limit=1, spelled=True)
-    return found[0] if found else None
-
-
 def _sender(values: list[str] | None) -> Address:
     if not values or not any(value.strip() for value in values):
         raise MailError("no_sender", "the mail has no From address")
@@ -159,16 +149,6 @@ def _sender(values: list[str] | None) -> Address:
     if not found:
         raise MailError("bad_sender", "the mail's From is not an address")
     return found[0]
-
-
-def _return_path(value: str | None) -> str | None:
-    if value is None:
-        return None
-    cleaned = value.strip()
-    if cleaned in ("", "<>"):
-        return ""
-    address = make_address(cleaned)
-    return address.email if address else None
 
 
 def _generated_id(raw: bytes) -> str:
@@ -236,16 +216,6 @@ def _text_of(part: Message) -> str:
     return decode_text(data, charset)
 
 
-def decode_text(data: bytes, charset: str) -> str:
-    """Bytes in a declared charset; an unknown or lying charset falls back to UTF-8, then Latin-1."""
-    for candidate, errors in ((charset, "strict"), ("utf-8", "strict"), (charset, "replace")):
-        try:
-            return data.decode(candidate, errors)
-        except (LookupError, UnicodeError, ValueError):
-            continue
-    return data.decode("latin-1")
-
-
 def _attachment(part: Message, media_type: str, filename: str | None) -> MailPart:
     data, broken = _payload(part)
     content_id = _safe(lambda: part.get("content-id"), None)
@@ -271,13 +241,6 @@ def _forwarded(part: Message) -> MailPart:
                     content=data, error=error)
 
 
-def safe_filename(name: str) -> str | None:
-    """A file name with no directory part or control characters (mail is written by strangers)."""
-    base = re.split(r"[\\/]", name.strip())[-1]
-    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".")
-    return base[:200] or None
-
-
 def _bounced(message: Message | None, mail: InboundMail) -> tuple[str, ...]:
     """The failed addresses a bounce reports, by flufl.bounce's detectors. Only mail that looks like a bounce
     is scanned: its heuristics are for bounces, and a person's mail must never be taken for one."""
@@ -301,153 +264,3 @@ def _looks_like_bounce(mail: InboundMail) -> bool:
             or "multipart/report" in content_type or "x-failed-recipients" in mail.headers
             or bool(_BOUNCE_SUBJECT.search(mail.subject)))
 
-
-# ---- Postmark ----------------------------------------------------------------------------------------------
-
-_EVENT_KEYS = ("DeliveredAt", "FirstOpen", "ReceivedAt", "OriginalLink", "SuppressSending", "ChangedAt")
-
-
-def parse_postmark(payload: dict[str, Any], *, received_at: datetime) -> InboundMail:
-    """One mail from Postmark's inbound webhook JSON (already decoded from the body). A bounce webhook posted
-    here becomes an automatic mail (no reply); other Postmark events (delivery, open) are not mail."""
-    if not isinstance(payload, dict):
-        raise MailError("not_a_mail", "the webhook body is not a JSON object")
-    record = _text(payload.get("RecordType"))
-    if record in ("Bounce", "SpamComplaint") or "BouncedAt" in payload:
-        return _postmark_bounce(payload, received_at)
-    if (record and record != "Inbound") or (
-            any(key in payload for key in _EVENT_KEYS) and "FromFull" not in payload):
-        raise MailError("postmark_event", f"a Postmark {record or 'event'} webhook, not an inbound mail")
-
-    pairs = [(name.lower(), value) for name, value in _header_pairs(payload.get("Headers"))]
-    values: dict[str, list[str]] = {}
-    for name, value in pairs:
-        values.setdefault(name, []).append(value)
-
-    sender = _postmark_sender(payload)
-    ids = parse_ids(_first(values, "message-id"), limit=1)
-    message_id = ids[0] if ids else normalise_id(_text(payload.get("MessageID")))
-    if not message_id:
-        raise MailError("not_a_mail", "the webhook has neither a Message-ID header nor a MessageID")
-    recipient = _text(payload.get("OriginalRecipient")).strip().lower() or None
-    return_path = _return_path(_first(values, "return-path"))
-    kept = {name: value for name, value in reversed(pairs) if name in KEPT_HEADERS}
-    whole = new_text(text=_text(payload.get("TextBody")), html=_text(payload.get("HtmlBody")), strip=False)
-    mail = InboundMail(
-        message_id=message_id,
-        sender=sender,
-        to=_postmark_addresses(payload.get("ToFull"), payload.get("To")),
-        cc=_postmark_addresses(payload.get("CcFull"), payload.get("Cc")),
-        subject=" ".join(_text(payload.get("Subject")).split()),
-        text=new_text(text=whole, stripped=_text(payload.get("StrippedTextReply"))),
-        date=parse_date(_text(payload.get("Date")) or _first(values, "date"), fallback=received_at),
-        in_reply_to=parse_ids(_first(values, "in-reply-to")),
-        references=parse_ids(" ".join(values.get("references", ()))),
-        spelled_message_id=_spelled(_first(values, "message-id")),
-        spelled_references=parse_ids(" ".join(values.get("references", ())), spelled=True),
-        mailbox_hash=_text(payload.get("MailboxHash")).strip() or plus_tag(recipient),
-        recipient=recipient,
-        attachments=tuple(_postmark_attachment(item) for item in _list(payload.get("Attachments"))),
-        headers=kept,
-        reply_to=parse_addresses([_text(payload.get("ReplyTo")) or _first(values, "reply-to")]),
-        return_path=return_path,
-        full_text=whole,
-    )
-    return replace(mail, automatic=automated_reason(mail), authenticated=authenticated(mail))
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _header_pairs(value: object) -> Iterable[tuple[str, str]]:
-    for item in _list(value):
-        if isinstance(item, dict) and isinstance(item.get("Name"), str):
-            yield item["Name"].strip(), " ".join(_text(item.get("Value")).split())
-
-
-def _postmark_sender(payload: dict[str, Any]) -> Address:
-    full = payload.get("FromFull")
-    if isinstance(full, dict) and _text(full.get("Email")).strip():
-        address = make_address(_text(full.get("Email")), _text(full.get("Name")) or _text(payload.get("FromName")))
-        if address is None:
-            raise MailError("bad_sender", "the mail's From is not an address")
-        return address
-    sender = _text(payload.get("From"))
-    if not sender.strip():
-        raise MailError("no_sender", "the mail has no From address")
-    found = parse_addresses([sender])
-    if not found:
-        raise MailError("bad_sender", "the mail's From is not an address")
-    name = found[0].name or _text(payload.get("FromName")).strip() or None
-    return Address(found[0].email, name)
-
-
-def _postmark_addresses(full: object, plain: object) -> tuple[Address, ...]:
-    """The structured `ToFull`/`CcFull` when given (the plain strings carry quirks such as a stray `>`)."""
-    items = [item for item in _list(full) if isinstance(item, dict)]
-    if items:
-        seen: dict[str, Address] = {}
-        for item in items:
-            address = make_address(_text(item.get("Email")), _text(item.get("Name")))
-            if address is not None and address.email not in seen:
-                seen[address.email] = address
-        return tuple(seen.values())
-    return parse_addresses([_text(plain)])
-
-
-def _postmark_attachment(item: object) -> MailPart:
-    if not isinstance(item, dict):
-        return MailPart(name=None, media_type=None, content=b"", error="not an attachment object")
-    name = safe_filename(_text(item.get("Name"))) if _text(item.get("Name")) else None
-    media_type = _text(item.get("ContentType")).strip().lower() or None
-    content_id = normalise_id(_text(item.get("ContentID"))) or None
-    try:
-        data = decode_base64(_text(item.get("Content")))
-        error = None
-    except ValueError:
-        data, error = b"", "invalid base64"
-    return MailPart(name=name, media_type=media_type, content=data, content_id=content_id, error=error)
-
-
-def decode_base64(value: str) -> bytes:
-    """Strict base64 (whitespace and missing padding forgiven): Postmark's documented placeholder
-    `[BASE64-ENCODED CONTENT]` must come out as an error, not as a few garbage bytes."""
-    compact = "".join(value.split())
-    if len(compact) % 4 in (2, 3):
-        compact += "=" * (4 - len(compact) % 4)
-    try:
-        return base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise ValueError("invalid base64") from error
-
-
-def _postmark_bounce(payload: dict[str, Any], received_at: datetime) -> InboundMail:
-    """A Postmark bounce (or spam complaint) webhook: kept as an automatic mail so it is logged, never answered."""
-    failed = make_address(_text(payload.get("Email")))
-    sender = make_address(_text(payload.get("From"))) or Address("mailer-daemon@postmarkapp.com", "Postmark")
-    bounce_id = str(payload.get("ID") or payload.get("MessageID") or "").strip()
-    if not bounce_id:
-        raise MailError("not_a_mail", "a bounce webhook with neither ID nor MessageID")
-    kind = _text(payload.get("Type")) or _text(payload.get("RecordType")) or "Bounce"
-    details = "\n".join(part for part in (_text(payload.get("Description")), _text(payload.get("Details"))) if part)
-    headers = {"x-postmark-bounce-type": kind}
-    if _text(payload.get("MessageID")):
-        headers["x-postmark-message-id"] = _text(payload.get("MessageID"))
-    return InboundMail(
-        message_id=normalise_id(f"postmark-bounce-{bounce_id}@postmarkapp.com"),
-        sender=sender,
-        to=(),
-        cc=(),
-        subject=" ".join(_text(payload.get("Subject")).split()),
-        text=details,
-        date=parse_date(_text(payload.get("BouncedAt")), fallback=received_at),
-        automatic=f"bounce (Postmark {kind})",
-        headers=headers,
-        bounced=(failed.email,) if failed else (),
-        full_text=details,
-    )
