@@ -25,9 +25,9 @@ from bot.cache import LRU
 from bot.errors import ThinklioError
 from bot.messages import Attachment, OutboundMessage, too_large
 from bot.outbox import Blocklist, backoff
-from bot.pipeline import Ticket
 from bot.ratelimit import RateLimiter
 from bot.services import Services
+from bot.tickets import Ticket
 from channels.base import BaseChannel
 from channels.telegram.inbound import (
     Action,
