@@ -1,7 +1,7 @@
 """Platform controls with the reference's semantics (33.1, 40.2): the kill switch halts every agent interaction
 (in-flight ones stop after their current step), refuses new ones and cancels pending jobs; resuming restores new
 work only (cancelled jobs stay cancelled). Maintenance keeps messages and answers them when it ends. Pausing one
-agent does the same for that agent: `agents.py` (`AgentAdmin.set_status`)."""
+agent does the same for that agent: `agent_changes.py` (`AgentAdmin.set_status`)."""
 
 from __future__ import annotations
 
