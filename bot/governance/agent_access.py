@@ -10,6 +10,7 @@ hands its catalogue over with `attach_tools` rather than the kernel importing it
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import NoReturn
 
 from sqlalchemy import select
 
@@ -53,9 +54,8 @@ class AgentAccess:
         if not actor.is_account_admin:
             await self._refuse(actor, action, "only the account's owners and admins administer agents", target_id)
 
-    async def _refuse(self, actor: Actor, action: str, reason: str, target_id: str | None) -> None:
-        await self._audit.refused(actor, action, reason, target_type="agent", target_id=target_id)
-        raise ThinklioError("forbidden", f"You can't do that: {reason}.")
+    async def _refuse(self, actor: Actor, action: str, reason: str, target_id: str | None) -> NoReturn:
+        await self._audit.refuse(actor, action, reason, target_type="agent", target_id=target_id)
 
     async def _resolve(self, actor: Actor, ref: str, action: str) -> tuple[AgentRecord, AccountRecord]:
         """`SLUG` (the actor's account), `ACCOUNT/SLUG` or `agt_…`; the role is checked before anything is read."""

@@ -23,9 +23,8 @@ class Controls:
     async def set_platform(self, actor: Actor, status: str) -> int:
         """Set online | paused | maintenance; the number of pending jobs the kill switch cancelled."""
         if not actor.is_platform_admin:
-            await self._audit.refused(actor, f"platform.{status}", "only a platform administrator does that",
-                                      target_type="platform")
-            raise ThinklioError("forbidden", "You can't do that: only a platform administrator does that.")
+            await self._audit.refuse(actor, f"platform.{status}", "only a platform administrator does that",
+                                     target_type="platform")
         if status not in STATUSES:
             raise ThinklioError("bad_request", f"Unknown platform status {status!r}: one of {', '.join(STATUSES)}.")
         await self._platform.change(actor=actor.label, action=f"platform.{status}", state={"status": status},
