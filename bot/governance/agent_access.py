@@ -47,12 +47,11 @@ class AgentAccess:
         """The agent `ref` names, once the actor may administer it (for other services: jobs by agent)."""
         return (await self._resolve(actor, ref, action))[0]
 
-    async def _require_admin(self, actor: Actor, action: str, *, platform: bool = False,
-                             target_id: str | None = None) -> None:
+    async def _require_admin(self, actor: Actor, action: str, *, platform: bool = False) -> None:
         if platform and not actor.is_platform_admin:
-            await self._refuse(actor, action, "only a platform administrator sees every account", target_id)
+            await self._refuse(actor, action, "only a platform administrator sees every account", None)
         if not actor.is_account_admin:
-            await self._refuse(actor, action, "only the account's owners and admins administer agents", target_id)
+            await self._refuse(actor, action, "only the account's owners and admins administer agents", None)
 
     async def _refuse(self, actor: Actor, action: str, reason: str, target_id: str | None) -> NoReturn:
         await self._audit.refuse(actor, action, reason, target_type="agent", target_id=target_id)
@@ -63,6 +62,7 @@ class AgentAccess:
         ref = ref.strip()
         if not ref:
             raise ThinklioError("bad_request", "Name an agent by its slug (see /agents).")
+        account: AccountRecord | None = None  # read once: by the ACCOUNT/ prefix, or else for the agent found
         if ref.startswith("agt_"):
             row = await self._db.one(select(t.agent).where(t.agent.c.id == ref))
             agent = None if row is None else record(AgentRecord, row)
@@ -74,9 +74,11 @@ class AgentAccess:
             raise ThinklioError("not_found", f"No agent {ref!r}. /agents lists this account's.")
         if agent.account_id != actor.account_id and not actor.is_platform_admin:
             await self._refuse(actor, action, "the agent belongs to another account", agent.id)
-        owner = await self._db.one(select(t.account).where(t.account.c.id == agent.account_id))
-        assert owner is not None
-        return agent, record(AccountRecord, owner)
+        if account is None:
+            owner = await self._db.one(select(t.account).where(t.account.c.id == agent.account_id))
+            assert owner is not None
+            account = record(AccountRecord, owner)
+        return agent, account
 
     async def _account(self, actor: Actor, slug: str, action: str) -> AccountRecord:
         """The account an `ACCOUNT/` prefix names (none: the actor's); another one only for platform admins."""
