@@ -1,5 +1,6 @@
 """/agents and /agent from chat: each subcommand parses its words and calls the agent service
-(`bot/governance/agents.py`), which checks the role, audits and changes; `/v1/admin/agents` calls the same."""
+(`bot/governance/agents.py`, the one `AgentAdmin`), which checks the role, audits and changes; `/v1/admin/agents`
+calls the same."""
 
 from __future__ import annotations
 

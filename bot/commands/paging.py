@@ -1,6 +1,7 @@
 """Long command replies in pages that fit a channel's message (Telegram's limit is 4,096 characters, Slack's
 sections less): pages are cut by characters, not by a fixed number of lines, so long lines still fit, and the
-footer says where you are ("page 2 of 3") and what to send for the next one."""
+footer says where you are ("page 2 of 3") and what to send for the next one. Lists the store pages for us (people,
+the audit trail: a page of `size` rows by offset, and the total) use `page_footer` and `no_such_page`."""
 
 from __future__ import annotations
 
@@ -47,3 +48,18 @@ def paginate(lines: Sequence[str], page: int, again: str, *, header: str = "", l
         more = f"; {again} {page + 1} for the next" if page < len(cut) else ""
         body.append(f"Page {page} of {len(cut)}{more}.")
     return "\n".join(body)
+
+
+def page_count(total: int, size: int) -> int:
+    return max(1, -(-total // size))
+
+
+def page_footer(page: int, size: int, total: int, again: str) -> str:
+    """The footer of a page the store cut (`size` rows from offset (page - 1) * size of `total`)."""
+    more = f"; {again} {page + 1} for more" if page < page_count(total, size) else ""
+    return f"Page {page} of {page_count(total, size)} ({total} in all){more}."
+
+
+def no_such_page(page: int, size: int, total: int) -> str:
+    """The reply when the store has rows but none on page `page`."""
+    return f"There is no page {page}: {page_count(total, size)} in all."

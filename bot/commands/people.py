@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from bot.commands.paging import LIMIT, no_such_page, page_footer, page_number
 from bot.commands.registry import CommandContext, CommandError
 from bot.governance import Actor
 from bot.governance.audit import AuditEvent
@@ -14,7 +15,7 @@ from bot.governance.erasure import LABELS
 from bot.governance.people import Member
 from bot.governance.users import UserDetail
 
-CHAT_LIMIT = 3500  # characters of one page
+CHAT_LIMIT = LIMIT  # characters of one page
 USERS_PAGE = 25  # lines of at most ~120 characters (names are cut to NAME_CHARS)
 AUDIT_PAGE = 20  # lines of at most LINE_CHARS
 NAME_CHARS = 48
@@ -23,19 +24,6 @@ MAX_SHOWN = 15  # identities or memberships of one user shown by /user show (~10
 _SINCE = re.compile(r"^(\d{1,4})([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 DELETE_USAGE = "Usage: /user delete USER, then /user delete USER confirm"
-
-
-def page_of(args: list[str]) -> tuple[list[str], int]:
-    """Arguments, and the page number when the last one is a number (1 when not)."""
-    if args and args[-1].isdigit():
-        return args[:-1], max(1, int(args[-1]))
-    return args, 1
-
-
-def footer(page: int, size: int, total: int, again: str) -> str:
-    pages = max(1, -(-total // size))
-    more = f"; {again} {page + 1} for more" if page < pages else ""
-    return f"Page {page} of {pages} ({total} in all){more}."
 
 
 def _cut(text: str, chars: int) -> str:
@@ -49,28 +37,28 @@ def describe(member: Member) -> str:
 
 
 async def users_command(ctx: CommandContext) -> str:
-    words, page = page_of(ctx.args.split())
+    words, page = page_number(ctx.args.split())
     if words[:1] == ["all"]:
         return await _everyone(ctx, " ".join(words[1:]), page)
     query = " ".join(words)
     members, total = await ctx.governance.users.listing(Actor.of_turn(ctx.turn), query=query, limit=USERS_PAGE,
                                                         offset=(page - 1) * USERS_PAGE)
     if not members and total:
-        return f"There is no page {page}: {-(-total // USERS_PAGE)} in all."
+        return no_such_page(page, USERS_PAGE, total)
     if not members:
         return "No members match." if query else "This account has no members."
     lines = [describe(member) for member in members]
-    return "\n".join([*lines, footer(page, USERS_PAGE, total, f"/users {query}".rstrip())])
+    return "\n".join([*lines, page_footer(page, USERS_PAGE, total, f"/users {query}".rstrip())])
 
 
 async def _everyone(ctx: CommandContext, query: str, page: int) -> str:
     users, total = await ctx.governance.users.everyone(Actor.of_turn(ctx.turn), query=query, limit=USERS_PAGE,
                                                        offset=(page - 1) * USERS_PAGE)
     if not users:
-        return f"There is no page {page}: {-(-total // USERS_PAGE)} in all." if total else "No users match."
+        return no_such_page(page, USERS_PAGE, total) if total else "No users match."
     lines = [f"{_cut(user.display_name, NAME_CHARS)} ({user.id}) - {n} account{'s' if n != 1 else ''}"
              + ("" if user.status == "active" else f" [{user.status} everywhere]") for user, n in users]
-    return "\n".join([*lines, footer(page, USERS_PAGE, total, f"/users all {query}".rstrip())])
+    return "\n".join([*lines, page_footer(page, USERS_PAGE, total, f"/users all {query}".rstrip())])
 
 
 async def user_command(ctx: CommandContext) -> str:
@@ -129,7 +117,8 @@ def show_text(detail: UserDetail) -> str:
 async def audit_command(ctx: CommandContext) -> str:
     """`/audit [since] [actor|type] [PAGE]`: since is 30m, 24h, 7d, 4w or a date (2026-12-01); actor a user
     (usr_…, CHANNEL:ID, @name, or an audit actor user:…/apikey:…); type an action prefix (role., user.delete)."""
-    words, page = page_of(ctx.args.split())
+    words, page = page_number(ctx.args.split())
+    again = " ".join(["/audit", *words])  # the filters, for the next page
     since = None
     if words and (parsed := _since(words[0], ctx.turn.received_at)) is not None:
         since, words = parsed, words[1:]
@@ -144,11 +133,10 @@ async def audit_command(ctx: CommandContext) -> str:
     events = await audit.events(account, since=since, actor=actor, action=action, limit=AUDIT_PAGE,
                                 offset=(page - 1) * AUDIT_PAGE)
     if not events and total:
-        return f"There is no page {page}: {-(-total // AUDIT_PAGE)} in all."
+        return no_such_page(page, AUDIT_PAGE, total)
     if not events:
         return "Nothing in the audit trail matches."
-    again = " ".join(["/audit", *page_of(ctx.args.split())[0]])
-    return "\n".join([*[event_line(event) for event in events], footer(page, AUDIT_PAGE, total, again)])
+    return "\n".join([*[event_line(event) for event in events], page_footer(page, AUDIT_PAGE, total, again)])
 
 
 def _since(word: str, now: datetime) -> datetime | None:

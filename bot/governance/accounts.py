@@ -47,9 +47,8 @@ class Accounts:
 
     async def summary(self, actor: Actor, since: datetime) -> AccountSummary:
         if not actor.is_account_admin:
-            await self._audit.refused(actor, "account.show", "only the account's owners and admins see it",
-                                      target_type="account", target_id=actor.account_id)
-            raise ThinklioError("forbidden", "You can't do that: only the account's owners and admins see it.")
+            await self._audit.refuse(actor, "account.show", "only the account's owners and admins see it",
+                                     target_type="account", target_id=actor.account_id)
         account = await self._directory.account(actor.account_id)
         m, a, i = t.membership, t.agent, t.interaction
         roles = await self._db.all(select(m.c.role, func.count()).where(m.c.account_id == account.id)
@@ -66,9 +65,8 @@ class Accounts:
                      channels: Sequence[ChannelSeed], installed_tools: Sequence[tuple[str, str]] = ()) -> str:
         """A new account with its agents and channels (platform admins; the shell is one). Returns its id."""
         if not actor.is_platform_admin:
-            await self._audit.refused(actor, "account.create", "only a platform administrator creates accounts",
-                                      target_type="account")
-            raise ThinklioError("forbidden", "You can't do that: only a platform administrator creates accounts.")
+            await self._audit.refuse(actor, "account.create", "only a platform administrator creates accounts",
+                                     target_type="account")
         if not _SLUG.fullmatch(slug):
             raise ThinklioError("bad_request", "An account slug is 2-64 lowercase letters, digits and dashes.")
         if await self._directory.account_by_slug(slug) is not None:
@@ -95,9 +93,8 @@ class Accounts:
         action = f"account.{'suspend' if status == 'suspended' else 'resume'}"
         account = await self._directory.account_by_slug(slug.strip())
         if not actor.is_platform_admin:
-            await self._audit.refused(actor, action, "only a platform administrator suspends accounts",
-                                      target_type="account", target_id=None if account is None else account.id)
-            raise ThinklioError("forbidden", "You can't do that: only a platform administrator suspends accounts.")
+            await self._audit.refuse(actor, action, "only a platform administrator suspends accounts",
+                                     target_type="account", target_id=None if account is None else account.id)
         if account is None:
             raise ThinklioError("not_found", f"No account {slug.strip()!r}.")
         await self._platform.change([Update(t.account, account.id, {"status": status})], actor=actor.label,

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Select, func, or_, select
 
 from bot.clock import Clock
+from bot.errors import ThinklioError
 from bot.governance.actor import Actor
 from bot.ids import new_id
 from bot.store import tables as t
@@ -50,6 +51,13 @@ class Audit:
             "detail": {"outcome": "refused", "reason": reason, "channel": actor.channel},
             "created_at": self._clock.now(),
         })])
+
+    async def refuse(self, actor: Actor, action: str, reason: str, *, target_type: str | None = None,
+                     target_id: str | None = None) -> NoReturn:
+        """Audit the refusal and raise it: `forbidden`, "You can't do that: {reason}." (the one way a service
+        refuses an actor; `refused` alone when the reply must say something else, or nothing: not_found)."""
+        await self.refused(actor, action, reason, target_type=target_type, target_id=target_id)
+        raise ThinklioError("forbidden", f"You can't do that: {reason}.")
 
     async def events(self, account_id: str | None, *, since: datetime | None = None, who: str | None = None,
                      actor: str | None = None, action: str | None = None, limit: int = 20,

@@ -176,9 +176,8 @@ class Erasure:
 
     async def _target(self, actor: Actor, ref: str) -> UserRecord:
         if not actor.is_account_admin:
-            await self._audit.refused(actor, "user.delete", "only the account's owners and admins delete people",
-                                      target_type="user_profile")
-            raise ThinklioError("forbidden", "You can't do that: only the account's owners and admins delete people.")
+            await self._audit.refuse(actor, "user.delete", "only the account's owners and admins delete people",
+                                     target_type="user_profile")
         user = await self._people.user(ref, actor.account_id)
         if user.id == TOMBSTONE:
             raise ThinklioError("not_found", f"No user {ref.strip()}.")

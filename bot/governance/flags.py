@@ -27,18 +27,16 @@ class FlagSwitch:
 
     async def states(self, actor: Actor) -> list[FlagState]:
         if not actor.is_account_admin:
-            await self._audit.refused(actor, "flag.list", "only administrators see the feature flags",
-                                      target_type="flag")
-            raise ThinklioError("forbidden", "You can't do that: only administrators see the feature flags.")
+            await self._audit.refuse(actor, "flag.list", "only administrators see the feature flags",
+                                     target_type="flag")
         return await self.flags.states()
 
     async def set(self, actor: Actor, name: str, enabled: bool) -> FlagState:
         name = name.strip().lower()
         action = f"flag.{'on' if enabled else 'off'}"
         if not actor.is_platform_admin:
-            await self._audit.refused(actor, action, "only a platform administrator sets feature flags",
-                                      target_type="flag", target_id=name or None)
-            raise ThinklioError("forbidden", "You can't do that: only a platform administrator sets feature flags.")
+            await self._audit.refuse(actor, action, "only a platform administrator sets feature flags",
+                                     target_type="flag", target_id=name or None)
         if self.flags.get(name) is None:
             known = ", ".join(state.flag.name for state in await self.flags.states())
             raise ThinklioError("not_found", f"No feature flag {name!r}; the flags are: {known}.")

@@ -38,6 +38,5 @@ class Keys:
 
     async def _require_admin(self, actor: Actor, action: str) -> None:
         if not actor.is_account_admin:
-            await self._audit.refused(actor, action, "only the account's owners and admins manage API keys",
-                                      target_type="api_key")
-            raise ThinklioError("forbidden", "You can't do that: only the account's owners and admins manage API keys.")
+            await self._audit.refuse(actor, action, "only the account's owners and admins manage API keys",
+                                     target_type="api_key")

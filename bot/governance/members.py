@@ -3,6 +3,8 @@ block a user everywhere. Either takes effect on the next message, in every serve
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from bot.errors import ThinklioError
 from bot.governance.actor import Actor
 from bot.governance.audit import Audit, done
@@ -38,6 +40,5 @@ class Members:
                                     detail=done(actor, scope="platform" if everywhere else "account"))
         return f"{member.user.display_name} ({member.user.id}) is now {status} {scope}."
 
-    async def _refuse(self, actor: Actor, action: str, member: Member, reason: str) -> None:
-        await self._audit.refused(actor, action, reason, target_type="user_profile", target_id=member.user.id)
-        raise ThinklioError("forbidden", f"You can't do that: {reason}.")
+    async def _refuse(self, actor: Actor, action: str, member: Member, reason: str) -> NoReturn:
+        await self._audit.refuse(actor, action, reason, target_type="user_profile", target_id=member.user.id)

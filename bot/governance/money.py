@@ -98,9 +98,8 @@ class Money:
             raise ThinklioError("bad_request", f"Usage is by {', '.join(SCOPES)}, not {by!r}.")
         only_self = not actor.is_account_admin
         if only_self and actor.user_id is None:
-            await self._audit.refused(actor, "usage.show", "only the account's owners and admins see its usage",
-                                      target_type="account", target_id=actor.account_id)
-            raise ThinklioError("forbidden", "You can't do that: only the account's owners and admins see its usage.")
+            await self._audit.refuse(actor, "usage.show", "only the account's owners and admins see its usage",
+                                     target_type="account", target_id=actor.account_id)
         since = period_since(period, self._clock.now())
         i, s = t.interaction, t.step
         group = {"account": i.c.account_id, "user": i.c.user_id, "agent": i.c.agent_id}["user" if only_self else by]
@@ -127,10 +126,8 @@ class Money:
     async def listing(self, actor: Actor) -> list[BudgetLine]:
         """The account's standing and every budget set in it (admins)."""
         if not actor.is_account_admin:
-            await self._audit.refused(actor, "budget.list", "only the account's owners and admins see its budgets",
-                                      target_type="account", target_id=actor.account_id)
-            raise ThinklioError("forbidden", "You can't do that: only the account's owners and admins see its "
-                                             "budgets.")
+            await self._audit.refuse(actor, "budget.list", "only the account's owners and admins see its budgets",
+                                     target_type="account", target_id=actor.account_id)
         b = t.budget
         rows = await self._db.all(select(b.c.scope, b.c.subject_id, b.c.limit_usd)
                                   .where(b.c.account_id == actor.account_id).order_by(b.c.scope, b.c.subject_id))
@@ -149,9 +146,8 @@ class Money:
             raise ThinklioError("bad_request", f"A budget is for an account, a user or an agent, not {scope!r}.")
         action = f"budget.set.{scope}"
         if not actor.is_account_admin:
-            await self._audit.refused(actor, action, "only the account's owners and admins set budgets",
-                                      target_type=scope)
-            raise ThinklioError("forbidden", "You can't do that: only the account's owners and admins set budgets.")
+            await self._audit.refuse(actor, action, "only the account's owners and admins set budgets",
+                                     target_type=scope)
         limit = parse_amount(amount)
         account_id, subject_id, label = await self._subject(actor, scope, ref.strip(), action)
         b = t.budget

@@ -3,6 +3,8 @@ owner), never across accounts, and never leaving an account without an owner."""
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from sqlalchemy import func, select
 
 from bot.errors import ThinklioError
@@ -66,6 +68,5 @@ class Roles:
             raise ThinklioError("conflict", f"{member.user.display_name} is the account's last owner: make someone "
                                             "else owner first.")
 
-    async def _refuse(self, actor: Actor, action: str, member: Member, reason: str) -> None:
-        await self._audit.refused(actor, action, reason, target_type="user_profile", target_id=member.user.id)
-        raise ThinklioError("forbidden", f"You can't do that: {reason}.")
+    async def _refuse(self, actor: Actor, action: str, member: Member, reason: str) -> NoReturn:
+        await self._audit.refuse(actor, action, reason, target_type="user_profile", target_id=member.user.id)

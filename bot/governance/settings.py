@@ -47,5 +47,4 @@ class AccountSettingsAdmin:
 
     async def _require_admin(self, actor: Actor, action: str) -> None:
         if not actor.is_account_admin:
-            await self._audit.refused(actor, action, ONLY_ADMINS, target_type="account", target_id=actor.account_id)
-            raise ThinklioError("forbidden", f"You can't do that: {ONLY_ADMINS}.")
+            await self._audit.refuse(actor, action, ONLY_ADMINS, target_type="account", target_id=actor.account_id)

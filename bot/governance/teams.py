@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NoReturn
 
 from sqlalchemy import delete, func, select
 
@@ -242,7 +243,6 @@ class Teams:
             await self._refuse(actor, action, "only the account's admins and the team's admins change its members",
                                team.id)
 
-    async def _refuse(self, actor: Actor, action: str, reason: str, team_id: str | None) -> None:
-        await self._audit.refused(actor, action, reason, target_type="team", target_id=team_id)
-        raise ThinklioError("forbidden", f"You can't do that: {reason}.")
+    async def _refuse(self, actor: Actor, action: str, reason: str, team_id: str | None) -> NoReturn:
+        await self._audit.refuse(actor, action, reason, target_type="team", target_id=team_id)
 

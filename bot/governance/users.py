@@ -11,7 +11,6 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from bot.directory import Directory
-from bot.errors import ThinklioError
 from bot.governance.actor import Actor
 from bot.governance.audit import Audit
 from bot.governance.erasure import TOMBSTONE, Erasure
@@ -54,10 +53,8 @@ class Users:
                        offset: int) -> tuple[list[tuple[UserRecord, int]], int]:
         """Every user of the platform (platform admins): a page of (user, how many accounts) and the total."""
         if not actor.is_platform_admin:
-            await self._audit.refused(actor, "user.list", "only a platform administrator sees every account's people",
-                                      target_type="user_profile")
-            raise ThinklioError("forbidden", "You can't do that: only a platform administrator sees every account's "
-                                             "people.")
+            await self._audit.refuse(actor, "user.list", "only a platform administrator sees every account's people",
+                                     target_type="user_profile")
         u, m = t.user_profile, t.membership
         where = [u.c.id != TOMBSTONE]
         if query:
@@ -87,6 +84,5 @@ class Users:
 
     async def _require_admin(self, actor: Actor, action: str) -> None:
         if not actor.is_account_admin:
-            await self._audit.refused(actor, action, "only the account's owners and admins see its people",
-                                      target_type="user_profile")
-            raise ThinklioError("forbidden", "You can't do that: only the account's owners and admins see its people.")
+            await self._audit.refuse(actor, action, "only the account's owners and admins see its people",
+                                     target_type="user_profile")
